@@ -1,0 +1,47 @@
+# Inkwell — one Makefile for the whole workspace. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= uv
+export UV_PYTHON_DOWNLOADS ?= never
+RUN := $(UV) run --frozen
+PYTEST := $(RUN) pytest
+
+# suite name -> tests folder and the package whose coverage it gates
+SUITES := runtime auth content preferences media weather gateway
+tests_runtime := services/runtime/tests
+tests_gateway := gateway/tests
+pkg_runtime := inkwell_runtime
+pkg_gateway := gateway
+tests_for = $(or $(tests_$(1)),services/$(1)/tests)
+pkg_for = $(or $(pkg_$(1)),$(1)_service)
+COV_MIN ?= 90
+
+.PHONY: help install test $(addprefix test-,$(SUITES)) lint format contracts dev e2e
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-26s %s\n", $$1, $$2}'
+
+install: ## install the workspace (Python 3.13, every service, dev tools) from uv.lock
+	$(UV) sync --frozen
+
+test: ## run every in-process suite (each with its own branch-coverage gate)
+	@set -e; for s in $(SUITES); do \
+	  if [ -d "$$(case $$s in runtime) echo services/runtime/tests;; gateway) echo gateway/tests;; *) echo services/$$s/tests;; esac)" ]; then \
+	    $(MAKE) --no-print-directory test-$$s; fi; done
+
+test-%: ## run one suite: test-auth, test-content, test-preferences, test-media, test-weather, test-gateway, test-runtime
+	@echo "== $* suite"
+	$(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
+
+lint: ## ruff, mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy services/*/src gateway/src contracts/src e2e/src
+
+format: ## apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+contracts: ## regenerate the committed OpenAPI documents under contracts/src/contracts/openapi/
+	$(RUN) python -m contracts.export

@@ -1,0 +1,30 @@
+"""What Inkwell's services promise each other.
+
+The Pydantic models here are the shapes that cross service boundaries (token claims, users,
+posts, preferences, picture metadata, weather reports, error bodies). The committed OpenAPI
+documents under ``contracts/openapi/`` are each service's public promise; a drift test keeps
+them equal to what the services really serve (``make contracts`` regenerates them).
+"""
+
+from contracts.auth import PublicUser, TokenClaims, TokenResponse, UserRead
+from contracts.errors import ErrorBody
+from contracts.media import PictureMetadata
+from contracts.posts import Author, PostPage, PostRead
+from contracts.preferences import Preferences, PreferencesUpdate, Units
+from contracts.weather import WeatherReport
+
+__all__ = [
+    "Author",
+    "ErrorBody",
+    "PictureMetadata",
+    "PostPage",
+    "PostRead",
+    "Preferences",
+    "PreferencesUpdate",
+    "PublicUser",
+    "TokenClaims",
+    "TokenResponse",
+    "Units",
+    "UserRead",
+    "WeatherReport",
+]

@@ -1,0 +1,48 @@
+"""Users and tokens, as the auth service issues them and every other service reads them."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, EmailStr
+
+
+class TokenClaims(BaseModel):
+    """The verified claims of an Inkwell access token (RS256 JWT signed by auth)."""
+
+    sub: uuid.UUID
+    username: str
+    roles: list[str] = []
+    iat: int
+    exp: int
+    iss: str
+    aud: str | list[str]
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.sub
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserRead(BaseModel):
+    """A user as they see themselves (and as admins see them). Never a password or hash."""
+
+    id: uuid.UUID
+    username: str
+    email: EmailStr
+    roles: list[str]
+    created_at: datetime
+
+
+class PublicUser(BaseModel):
+    """What anyone may know about a user."""
+
+    id: uuid.UUID
+    username: str

@@ -1,0 +1,32 @@
+"""The committed OpenAPI documents, one per service: ``<service>.json`` beside this file.
+
+Regenerate them with ``make contracts`` (``python -m contracts.export``).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+DIRECTORY = Path(__file__).parent
+
+SERVICES: dict[str, str] = {
+    "auth": "auth_service.main:openapi_app",
+    "content": "content_service.main:openapi_app",
+    "preferences": "preferences_service.main:openapi_app",
+    "media": "media_service.main:openapi_app",
+    "weather": "weather_service.main:openapi_app",
+}
+"""Service name → a function returning its app built with test settings (for export)."""
+
+
+def document_path(service: str) -> Path:
+    return DIRECTORY / f"{service}.json"
+
+
+def load_document(service: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(document_path(service).read_text())
+    return document
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in DIRECTORY.glob("*.json"))

@@ -1,0 +1,70 @@
+"""Every dependency a test may override, in one place."""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from pwdlib import PasswordHash
+
+from auth_service import accounts
+from auth_service.core.config import AuthSettings
+from auth_service.email import EmailSender
+from auth_service.models import User
+from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
+from inkwell_runtime.db import DbSession, get_db_session
+from inkwell_runtime.jwt import SigningKey
+
+__all__ = [
+    "AdminClaims",
+    "CurrentClaims",
+    "CurrentUser",
+    "DbSession",
+    "Hasher",
+    "Mailer",
+    "Settings",
+    "Signer",
+    "get_current_claims",
+    "get_current_user",
+    "get_db_session",
+    "get_email_sender",
+    "get_password_hash",
+    "get_settings",
+    "get_signing_key",
+]
+
+
+def get_settings(request: Request) -> AuthSettings:
+    settings: AuthSettings = request.app.state.settings
+    return settings
+
+
+def get_signing_key(request: Request) -> SigningKey:
+    key: SigningKey = request.app.state.signing_key
+    return key
+
+
+def get_password_hash(request: Request) -> PasswordHash:
+    hasher: PasswordHash = request.app.state.password_hash
+    return hasher
+
+
+def get_email_sender(request: Request) -> EmailSender:
+    sender: EmailSender = request.app.state.email_sender
+    return sender
+
+
+Settings = Annotated[AuthSettings, Depends(get_settings)]
+Signer = Annotated[SigningKey, Depends(get_signing_key)]
+Hasher = Annotated[PasswordHash, Depends(get_password_hash)]
+Mailer = Annotated[EmailSender, Depends(get_email_sender)]
+
+
+async def get_current_user(claims: CurrentClaims, session: DbSession) -> User:
+    """The caller's account; a valid token for a deleted account is not a valid credential."""
+    user = await accounts.get_user(session, claims.user_id)
+    if user is None:
+        raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+AdminClaims = Depends(require_role("admin"))

@@ -1,0 +1,106 @@
+"""Registration, login, keys and password resets."""
+
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from auth_service import accounts
+from auth_service.api.deps import DbSession, Hasher, Mailer, Settings, Signer
+from auth_service.email import send_password_reset_email
+from auth_service.models import User
+from auth_service.schemas import ForgotPasswordRequest, LoginRequest, Message, ResetPasswordRequest, UserCreate
+from contracts.auth import TokenResponse, UserRead
+from contracts.errors import ErrorBody
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+FORGOT_PASSWORD_ACCEPTED = "If that email is registered, a reset link has been sent"
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses={409: {"model": ErrorBody, "description": "Email or username taken"}},
+)
+async def register(body: UserCreate, session: DbSession, hasher: Hasher, settings: Settings) -> User:
+    admins = frozenset(accounts.normalize_email(e) for e in settings.bootstrap_admin_emails)
+    try:
+        return await accounts.register(session, body, hasher, admins)
+    except (accounts.EmailTaken, accounts.UsernameTaken) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.detail) from exc
+
+
+_BAD_LOGIN = {401: {"model": ErrorBody, "description": "Incorrect username or password"}}
+
+
+async def _issue(session: DbSession, hasher: Hasher, signer: Signer, settings: Settings, login: str, password: str) -> TokenResponse:
+    user = await accounts.authenticate(session, login, password, hasher)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Incorrect username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    ttl = settings.access_token_expire_minutes * 60
+    token = signer.issue(
+        subject=user.id,
+        username=user.username,
+        roles=user.roles,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=ttl,
+    )
+    return TokenResponse(access_token=token, expires_in=ttl)
+
+
+@router.post("/token", response_model=TokenResponse, responses=_BAD_LOGIN)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: DbSession,
+    hasher: Hasher,
+    signer: Signer,
+    settings: Settings,
+) -> TokenResponse:
+    """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
+    return await _issue(session, hasher, signer, settings, form.username, form.password)
+
+
+@router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
+async def login(body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings) -> TokenResponse:
+    return await _issue(session, hasher, signer, settings, body.username, body.password)
+
+
+@router.get("/jwks.json")
+async def jwks(signer: Signer, response: Response) -> dict[str, Any]:
+    """The public key(s) tokens are signed with; other services verify against these."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return signer.jwks()
+
+
+@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
+async def forgot_password(
+    body: ForgotPasswordRequest, background: BackgroundTasks, session: DbSession, mailer: Mailer, settings: Settings
+) -> Message:
+    """Always the same answer, so it cannot be used to find out who has an account."""
+    issued = await accounts.create_reset_token(
+        session, body.email, timedelta(minutes=settings.reset_token_expire_minutes)
+    )
+    if issued is not None:
+        user, reset_token = issued
+        url = f"{settings.password_reset_url}?{urlencode({'token': reset_token})}"
+        background.add_task(send_password_reset_email, mailer, user.email, url)
+    return Message(detail=FORGOT_PASSWORD_ACCEPTED)
+
+
+@router.post(
+    "/reset-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: {"model": ErrorBody, "description": "Invalid or expired reset token"}},
+)
+async def reset_password(body: ResetPasswordRequest, session: DbSession, hasher: Hasher) -> None:
+    if not await accounts.reset_password(session, body.token, body.new_password, hasher):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid or expired reset token")

@@ -1,0 +1,29 @@
+"""Auth settings (environment variables; see the README's table)."""
+
+from pydantic import Field, SecretStr
+
+from inkwell_runtime.settings import ServiceSettings
+
+DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth"
+
+
+class AuthSettings(ServiceSettings):
+    database_url: str = DEV_DATABASE_URL
+    jwt_private_key: SecretStr | None = None
+    """PEM of the RSA signing key. Unset in development/test: an ephemeral key per process."""
+    jwt_key_id: str | None = None
+    access_token_expire_minutes: int = Field(default=30, gt=0)
+    reset_token_expire_minutes: int = Field(default=30, gt=0)
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password"
+    bootstrap_admin_emails: list[str] = []
+    """Accounts registered with these emails get the ``admin`` role."""
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    def insecure_defaults(self) -> list[str]:
+        insecure = []
+        if self.jwt_private_key is None:
+            insecure.append("jwt_private_key")
+        if self.database_url == DEV_DATABASE_URL:
+            insecure.append("database_url")
+        return insecure

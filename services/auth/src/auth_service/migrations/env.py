@@ -1,0 +1,5 @@
+from auth_service.core.config import DEV_DATABASE_URL
+from auth_service.models import Base
+from inkwell_runtime import migrations
+
+migrations.run(Base.metadata, DEV_DATABASE_URL)

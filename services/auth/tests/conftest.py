@@ -1,0 +1,97 @@
+"""Small composable fixtures for the auth suite: settings → app → client → user → headers."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from auth_service.core.config import AuthSettings
+from auth_service.main import create_app
+from auth_service.models import Base
+from fastapi import FastAPI
+from inkwell_runtime.db import get_db_session
+from inkwell_runtime.testing.postgres import rollback_session, schema_engine
+from inkwell_runtime.testing.tokens import TestSigner
+
+PASSWORD = "correct horse battery"
+ADMIN_EMAIL = "admin@example.com"
+
+
+@dataclass
+class Outbox:
+    """A fake email sender: keeps what would have been sent."""
+
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append({"to": to, "subject": subject, "body": body})
+
+
+@pytest.fixture(scope="session")
+async def engine() -> AsyncIterator[AsyncEngine]:
+    async with schema_engine("auth", Base.metadata) as engine:
+        yield engine
+
+
+@pytest.fixture
+async def db_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with rollback_session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def settings() -> AuthSettings:
+    # Real Argon2, at the lowest cost, so the suite stays fast.
+    return AuthSettings(
+        environment="test",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        bootstrap_admin_emails=[ADMIN_EMAIL],
+    )
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def app(settings: AuthSettings, signer: TestSigner, db_session: AsyncSession, outbox: Outbox) -> FastAPI:
+    app = create_app(settings, signing_key=signer.key, email_sender=outbox)
+    app.dependency_overrides[get_db_session] = lambda: db_session
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://auth.test") as client:
+        yield client
+
+
+async def register(client: AsyncClient, username: str = "alice", email: str | None = None) -> dict[str, Any]:
+    response = await client.post(
+        "/api/auth/register",
+        json={"username": username, "email": email or f"{username}@example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def login(client: AsyncClient, username: str) -> dict[str, str]:
+    response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def user(client: AsyncClient) -> dict[str, Any]:
+    return await register(client)
+
+
+@pytest.fixture
+async def auth_headers(client: AsyncClient, user: dict[str, Any]) -> dict[str, str]:
+    return await login(client, user["username"])

@@ -1,0 +1,85 @@
+from datetime import timedelta
+from typing import Any
+from unittest.mock import AsyncMock, patch
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service import accounts
+from auth_service.models import utcnow
+
+from .conftest import PASSWORD, Outbox
+
+pytestmark = pytest.mark.anyio
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def token_from(outbox: Outbox) -> str:
+    (email,) = outbox.sent
+    url = next(word for word in email["body"].split() if word.startswith("http"))
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+async def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
+    client: AsyncClient, user: dict[str, Any], outbox: Outbox
+) -> None:
+    known = await client.post("/api/auth/forgot-password", json={"email": user["email"]})
+    unknown = await client.post("/api/auth/forgot-password", json={"email": "nobody@example.com"})
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    assert [m["to"] for m in outbox.sent] == [user["email"]]
+
+
+async def test_reset_email_is_sent_by_a_background_task(client: AsyncClient, user: dict[str, Any]) -> None:
+    """Patch where the name is looked up: the routes module imported the function."""
+    with patch("auth_service.api.routes.auth.send_password_reset_email", new_callable=AsyncMock) as send:
+        response = await client.post("/api/auth/forgot-password", json={"email": user["email"].upper()})
+
+    assert response.status_code == 202
+    send.assert_awaited_once()
+    _sender, to, url = send.await_args.args
+    assert to == user["email"]
+    assert url.startswith("http://127.0.0.1:8000/reset-password?token=")
+
+
+async def test_reset_changes_the_password_once(client: AsyncClient, user: dict[str, Any], outbox: Outbox) -> None:
+    await client.post("/api/auth/forgot-password", json={"email": user["email"]})
+    token = token_from(outbox)
+
+    first = await client.post("/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD})
+    again = await client.post("/api/auth/reset-password", json={"token": token, "new_password": "yet another one"})
+
+    assert first.status_code == 204
+    assert again.status_code == 400
+    assert again.json() == {"detail": "Invalid or expired reset token"}
+    old = await client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    new = await client.post("/api/auth/login", json={"username": "alice", "password": NEW_PASSWORD})
+    assert old.status_code == 401
+    assert new.status_code == 200
+
+
+async def test_expired_and_unknown_tokens_are_rejected(
+    client: AsyncClient, user: dict[str, Any], db_session: AsyncSession
+) -> None:
+    issued = await accounts.create_reset_token(
+        db_session, user["email"], timedelta(minutes=30), now=utcnow() - timedelta(hours=1)
+    )
+    assert issued is not None
+    _, expired = issued
+
+    for token in (expired, "made-up-token"):
+        response = await client.post("/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD})
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Invalid or expired reset token"}
+    login = await client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert login.status_code == 200
+
+
+async def test_reset_rejects_a_weak_new_password(client: AsyncClient) -> None:
+    response = await client.post("/api/auth/reset-password", json={"token": "x", "new_password": "short"})
+
+    assert response.status_code == 422

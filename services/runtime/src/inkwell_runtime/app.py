@@ -1,0 +1,73 @@
+"""The app factory every service builds on: one way to wire logging, errors, health and auth."""
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+import httpx
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI
+
+from inkwell_runtime.errors import install_error_handlers
+from inkwell_runtime.health import ReadinessCheck, health_router
+from inkwell_runtime.jwks import RemoteJWKS
+from inkwell_runtime.jwt import TokenVerifier
+from inkwell_runtime.logging import configure_logging
+from inkwell_runtime.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def build_service_app(
+    settings: ServiceSettings,
+    *,
+    name: str,
+    description: str,
+    routers: Iterable[APIRouter],
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    lifespan: Lifespan | None = None,
+    token_verifier: TokenVerifier | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    """Build a service's FastAPI app.
+
+    ``token_verifier`` given: used as is (auth passes its own key set; tests pass a verifier
+    over a test key). Not given: the lifespan builds one over auth's JWKS (``AUTH_JWKS_URL``),
+    with its own pooled HTTP client.
+    """
+    configure_logging(name, settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if getattr(app.state, "token_verifier", None) is None:
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
+                app.state.token_verifier = TokenVerifier(
+                    RemoteJWKS(settings.auth_jwks_url, client, cache_seconds=settings.jwks_cache_seconds),
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                )
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan(app))
+            yield
+
+    app = FastAPI(
+        title=f"Inkwell {name}",
+        description=description,
+        version=version,
+        lifespan=app_lifespan,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = token_verifier
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=None,
+        update_request_header=True,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router(readiness_checks or {}, settings.readiness_timeout_seconds))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,47 @@
+"""PostgreSQL through SQLAlchemy async + asyncpg (install ``inkwell-runtime[db]``)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def make_engine(url: str) -> AsyncEngine:
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def database_lifespan(url: str):  # type: ignore[no-untyped-def]
+    """A lifespan that opens the engine on ``app.state`` and disposes of it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return lifespan
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; tests override this with a rolled-back session."""
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+
+
+async def database_ready(request: Request) -> None:
+    async with request.app.state.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

@@ -1,0 +1,164 @@
+"""RS256 tokens: one signing key (auth holds it) and verification against a key set.
+
+Verification always names its algorithm list (RS256 only), so ``alg: none`` and
+HS256-signed-with-the-public-key tokens are rejected before any signature check.
+"""
+
+import base64
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import JWTError, jwk
+from jose import jwt as jose_jwt
+from pydantic import ValidationError
+
+from contracts.auth import TokenClaims
+
+ALGORITHM = "RS256"
+ALGORITHMS = [ALGORITHM]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, or not meant for us."""
+
+
+class SigningKey:
+    """An RSA private key with its key id and public JWK."""
+
+    def __init__(self, private_pem: str, kid: str | None = None) -> None:
+        self.private_pem = private_pem
+        public = jwk.construct(private_pem, ALGORITHM).public_key().to_dict()
+        self.kid = kid or _thumbprint(public)
+        self.public_jwk: dict[str, str] = {**public, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+
+    @classmethod
+    def generate(cls, bits: int = 2048) -> "SigningKey":
+        """A fresh key, for development and tests only (tokens die with the process)."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        return cls(pem)
+
+    @property
+    def public_pem(self) -> str:
+        private = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
+        return (
+            private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [self.public_jwk]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jose_jwt.encode(claims, self.private_pem, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def issue(
+        self,
+        *,
+        subject: uuid.UUID | str,
+        username: str,
+        roles: Iterable[str],
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        now: float | None = None,
+    ) -> str:
+        issued = int(time.time() if now is None else now)
+        return self.sign(
+            {
+                "sub": str(subject),
+                "username": username,
+                "roles": list(roles),
+                "iat": issued,
+                "exp": issued + ttl_seconds,
+                "iss": issuer,
+                "aud": audience,
+            }
+        )
+
+
+def _thumbprint(public_jwk: dict[str, str]) -> str:
+    """RFC 7638 thumbprint: a stable key id derived from the public key itself."""
+    canonical = json.dumps({k: public_jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class KeySource(Protocol):
+    """Where verification finds the public key for a ``kid``."""
+
+    async def get_key(self, kid: str) -> dict[str, Any] | None: ...
+
+
+class StaticKeySource:
+    """A fixed key set (auth verifying its own tokens; tests)."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: k for k in jwks.get("keys", [])}
+
+    async def get_key(self, kid: str) -> dict[str, Any] | None:
+        return self._keys.get(kid)
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self._clock = clock
+
+    async def verify(self, token: str) -> TokenClaims:
+        try:
+            header = jose_jwt.get_unverified_header(token)
+        except JWTError as exc:
+            raise InvalidToken("malformed token") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidToken(f"algorithm {header.get('alg')!r} not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("token has no key id")
+        key = await self.keys.get_key(kid)
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        try:
+            claims = jose_jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "require_iss": True,
+                    "require_aud": True,
+                    "leeway": 0,
+                },
+            )
+        except JWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if claims["exp"] <= self._clock():
+            raise InvalidToken("token expired")
+        try:
+            return TokenClaims.model_validate(claims)
+        except ValidationError as exc:
+            raise InvalidToken("token claims do not match the contract") from exc

@@ -1,0 +1,48 @@
+"""Settings every service shares, read from the environment with pydantic-settings."""
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; each service subclasses it and adds its own fields.
+
+    Subclasses list the settings still holding a development default in
+    :meth:`insecure_defaults`; in production the service refuses to start with any of them.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    environment: Environment = Environment.development
+    log_level: str = "INFO"
+    log_json: bool = True
+    jwt_issuer: str = "inkwell-auth"
+    jwt_audience: str = "inkwell"
+    auth_jwks_url: str = "http://127.0.0.1:8001/api/auth/jwks.json"
+    jwks_cache_seconds: float = Field(default=300.0, ge=0)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    def insecure_defaults(self) -> list[str]:
+        """Names of settings that still hold a development-only default."""
+        return []
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_in_production(self) -> Self:
+        if self.environment is Environment.production:
+            insecure = self.insecure_defaults()
+            if insecure:
+                names = ", ".join(name.upper() for name in insecure)
+                raise ValueError(
+                    f"refusing to start in production with development defaults for: {names}; "
+                    "set them explicitly"
+                )
+        return self

@@ -1,0 +1,121 @@
+"""PostgreSQL for tests: a real server, one database per suite, each test rolled back.
+
+The database comes from ``TEST_DATABASE_URL`` (its server and database name, suffixed with
+the suite's name, e.g. ``inkwell_test`` → ``inkwell_test_auth``); unset, the local server on
+127.0.0.1:5432. If no server answers and a Docker engine does, testcontainers starts one.
+Never SQLite: the tests must see PostgreSQL's real behaviour (constraints, types, locking).
+"""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_test"
+_container_url: str | None = None
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception:
+        return False
+    return True
+
+
+def _start_container() -> str:
+    global _container_url
+    if _container_url is None:
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:17-alpine", driver="asyncpg")
+        container.start()
+        import atexit
+
+        atexit.register(container.stop)
+        _container_url = container.get_connection_url()
+    return _container_url
+
+
+async def _reachable(url: str) -> bool:
+    engine = create_async_engine(make_url(url).set(database="postgres"))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
+    return True
+
+
+async def test_database_url(suite: str) -> str:
+    """The URL of this suite's test database, created when missing."""
+    base = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    if not await _reachable(base):
+        if "TEST_DATABASE_URL" not in os.environ and _docker_available():
+            base = _start_container()
+        else:
+            pytest.exit(
+                f"PostgreSQL is not reachable at {make_url(base).render_as_string(hide_password=True)}. "
+                "Start one (here: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), "
+                "point TEST_DATABASE_URL at a server you can create databases on, "
+                "or run a Docker engine so testcontainers can start one.",
+                returncode=3,
+            )
+    url = make_url(base)
+    name = f"{url.database}_{suite}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def schema_engine(suite: str, metadata: MetaData) -> AsyncIterator[AsyncEngine]:
+    """A session-wide engine on a fresh schema built from the models (dropped and re-created)."""
+    engine = create_async_engine(await test_database_url(suite))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def rollback_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is always rolled back.
+
+    ``join_transaction_mode="create_savepoint"`` turns the code's own ``commit()`` and
+    ``rollback()`` into savepoint operations, so the code under test behaves as in production
+    while nothing it writes outlives the test.
+    """
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+async def truncate_all(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Empty every table, for tests that need real commits (concurrency across connections)."""
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    if names:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} CASCADE"))

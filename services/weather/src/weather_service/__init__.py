@@ -1,0 +1,1 @@
+"""weather_service."""
