@@ -17,6 +17,8 @@ tests_for = $(or $(tests_$(1)),services/$(1)/tests)
 pkg_for = $(or $(pkg_$(1)),$(1)_service)
 COV_MIN ?= 90
 
+-include mk/*.mk
+
 .PHONY: help install test $(addprefix test-,$(SUITES)) lint format contracts dev e2e
 
 help: ## list the targets
