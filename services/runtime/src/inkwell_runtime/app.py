@@ -44,7 +44,12 @@ def build_service_app(
             if getattr(app.state, "token_verifier", None) is None:
                 client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
                 app.state.token_verifier = TokenVerifier(
-                    RemoteJWKS(settings.auth_jwks_url, client, cache_seconds=settings.jwks_cache_seconds),
+                    RemoteJWKS(
+                        settings.auth_jwks_url,
+                        client,
+                        cache_seconds=settings.jwks_cache_seconds,
+                        min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                    ),
                     issuer=settings.jwt_issuer,
                     audience=settings.jwt_audience,
                 )

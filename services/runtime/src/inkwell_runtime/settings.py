@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "inkwell"
     auth_jwks_url: str = "http://127.0.0.1:8001/api/auth/jwks.json"
     jwks_cache_seconds: float = Field(default=300.0, ge=0)
+    jwks_min_refresh_seconds: float = Field(default=5.0, ge=0)
+    """An unknown ``kid`` refreshes the JWKS at most this often (a key rotation is picked up)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
 
     def insecure_defaults(self) -> list[str]:
