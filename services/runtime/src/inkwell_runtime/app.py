@@ -8,7 +8,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
 from inkwell_runtime.errors import install_error_handlers
-from inkwell_runtime.health import ReadinessCheck, health_router
+from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
 from inkwell_runtime.logging import configure_logging
@@ -28,20 +28,26 @@ def build_service_app(
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
     token_verifier: TokenVerifier | None = None,
+    verify_tokens: bool = True,
+    readiness: APIRouter | None = None,
     version: str = "0.1.0",
 ) -> FastAPI:
     """Build a service's FastAPI app.
 
     ``token_verifier`` given: used as is (auth passes its own key set; tests pass a verifier
     over a test key). Not given: the lifespan builds one over auth's JWKS (``AUTH_JWKS_URL``),
-    with its own pooled HTTP client.
+    with its own pooled HTTP client. ``verify_tokens=False``: the app verifies no tokens (the
+    gateway leaves auth to the services), so no JWKS client is built.
+
+    ``readiness`` replaces the default ``/readyz`` (``readiness_checks``) with a router of the
+    app's own, for an app whose readiness has another shape (the gateway's reports services).
     """
     configure_logging(name, settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if getattr(app.state, "token_verifier", None) is None:
+            if verify_tokens and getattr(app.state, "token_verifier", None) is None:
                 client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
                 app.state.token_verifier = TokenVerifier(
                     RemoteJWKS(
@@ -72,7 +78,12 @@ def build_service_app(
         update_request_header=True,
     )
     install_error_handlers(app)
-    app.include_router(health_router(readiness_checks or {}, settings.readiness_timeout_seconds))
+    if readiness is None:
+        timeout = settings.readiness_timeout_seconds
+        app.include_router(health_router(readiness_checks or {}, timeout))
+    else:
+        app.include_router(liveness_router())
+        app.include_router(readiness)
     for router in routers:
         app.include_router(router)
     return app

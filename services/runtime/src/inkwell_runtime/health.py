@@ -23,13 +23,20 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-def health_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> APIRouter:
+def liveness_router() -> APIRouter:
+    """``/healthz`` alone: the same liveness answer for every app, the gateway included."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", response_model=Liveness)
     async def healthz() -> Liveness:
         """The process is up and serving requests."""
         return Liveness(status="ok")
+
+    return router
+
+
+def health_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> APIRouter:
+    router = liveness_router()
 
     @router.get(
         "/readyz",
