@@ -11,16 +11,21 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
     The request id comes from asgi-correlation-id's context variable, so every line logged
     while a request is handled (by any library) carries its ``X-Request-ID``.
     """
-    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s"
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": fmt,
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "correlation_id": "request_id",
+            },
             "static_fields": {"service": service},
         }
         if json
-        else {"format": f"%(asctime)s %(levelname)s [{service}] [%(request_id)s] %(name)s: %(message)s"}
+        else {"format": f"%(asctime)s %(levelname)s [{service}] [%(correlation_id)s] %(name)s: %(message)s"}
     )
     logging.config.dictConfig(
         {

@@ -55,7 +55,7 @@ async def _reachable(url: str) -> bool:
     return True
 
 
-async def test_database_url(suite: str) -> str:
+async def suite_database_url(suite: str) -> str:
     """The URL of this suite's test database, created when missing."""
     base = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
     if not await _reachable(base):
@@ -85,7 +85,7 @@ async def test_database_url(suite: str) -> str:
 @asynccontextmanager
 async def schema_engine(suite: str, metadata: MetaData) -> AsyncIterator[AsyncEngine]:
     """A session-wide engine on a fresh schema built from the models (dropped and re-created)."""
-    engine = create_async_engine(await test_database_url(suite))
+    engine = create_async_engine(await suite_database_url(suite))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)

@@ -1,0 +1,185 @@
+"""The shared app factory: request ids, JSON errors, health, the auth dependencies."""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import respx
+from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from contracts.auth import TokenClaims
+from inkwell_runtime.app import build_service_app
+from inkwell_runtime.auth import CurrentClaims, get_bearer_token, require_role
+from inkwell_runtime.errors import ServiceUnavailable
+from inkwell_runtime.logging import configure_logging
+from inkwell_runtime.settings import ServiceSettings
+from inkwell_runtime.testing.tokens import TestSigner
+
+pytestmark = pytest.mark.anyio
+
+router = APIRouter()
+logger = logging.getLogger("inkwell.test")
+
+
+@router.get("/whoami")
+async def whoami(claims: CurrentClaims) -> dict[str, str]:
+    logger.info("whoami called")
+    return {"username": claims.username}
+
+
+@router.get("/admin", dependencies=[Depends(require_role("admin"))])
+async def admin() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/token")
+async def raw_token(token: str = Depends(get_bearer_token)) -> dict[str, int]:
+    return {"length": len(token)}
+
+
+@router.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internals")
+
+
+@router.get("/down")
+async def down() -> None:
+    raise ServiceUnavailable("Storage unavailable")
+
+
+async def failing_check(request: Request) -> None:
+    raise ConnectionError("nope")
+
+
+async def passing_check(request: Request) -> None:
+    return None
+
+
+def make_app(signer: TestSigner | None, **checks) -> FastAPI:  # type: ignore[no-untyped-def]
+    settings = ServiceSettings(environment="test", auth_jwks_url="http://auth.test/jwks.json", log_json=True)
+    return build_service_app(
+        settings,
+        name="runtime-test",
+        description="test",
+        routers=[router],
+        readiness_checks=checks,
+        token_verifier=signer.verifier() if signer else None,
+    )
+
+
+@pytest.fixture
+async def client(signer: TestSigner) -> AsyncIterator[httpx.AsyncClient]:
+    app = make_app(signer)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        yield client
+
+
+async def test_request_id_is_generated_when_absent(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+async def test_log_lines_carry_the_request_id(
+    capsys: pytest.CaptureFixture[str], signer: TestSigner, client: httpx.AsyncClient
+) -> None:
+    configure_logging("runtime-test", "INFO")  # bind the handler to the captured stderr
+    await client.get("/whoami", headers={**signer.bearer(), "X-Request-ID": "req-42"})
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    (line,) = [entry for entry in lines if entry["message"] == "whoami called"]
+    assert line["request_id"] == "req-42"
+    assert line["service"] == "runtime-test"
+    assert line["level"] == "INFO"
+
+
+async def test_unhandled_error_is_a_json_500_without_internals(client: httpx.AsyncClient) -> None:
+    response = await client.get("/boom")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert "secret" not in response.text
+
+
+async def test_service_unavailable_is_503_with_its_detail(client: httpx.AsyncClient) -> None:
+    response = await client.get("/down")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Storage unavailable"}
+    assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("checks", "status", "expected"),
+    [
+        ({}, 200, {}),
+        ({"db": passing_check}, 200, {"db": "up"}),
+        ({"db": passing_check, "s3": failing_check}, 503, {"db": "up", "s3": "down"}),
+    ],
+)
+async def test_readyz_reports_each_check(checks, status: int, expected: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(None, **checks)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/readyz")
+
+    assert response.status_code == status
+    assert response.json()["checks"] == expected
+    assert response.json()["status"] == ("ready" if status == 200 else "not ready")
+
+
+async def test_require_role(client: httpx.AsyncClient, signer: TestSigner) -> None:
+    user = await client.get("/admin", headers=signer.bearer(roles=["user"]))
+    admin = await client.get("/admin", headers=signer.bearer(roles=["user", "admin"]))
+    anonymous = await client.get("/admin")
+
+    assert (user.status_code, user.json()) == (403, {"detail": "Not enough permissions"})
+    assert admin.json() == {"ok": True}
+    assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Not authenticated"})
+
+
+async def test_bearer_token_is_passed_through(client: httpx.AsyncClient, signer: TestSigner) -> None:
+    ok = await client.get("/token", headers={"Authorization": "Bearer abc"})
+    missing = await client.get("/token")
+
+    assert ok.json() == {"length": 3}
+    assert missing.status_code == 401
+
+
+@respx.mock
+async def test_lifespan_verifies_against_auths_jwks(signer: TestSigner) -> None:
+    """No verifier given: the lifespan fetches auth's JWKS (mocked here with respx)."""
+    jwks = respx.get("http://auth.test/jwks.json").respond(json=signer.key.jwks())
+    app = make_app(None)
+
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        ok = await client.get("/whoami", headers=signer.bearer(username="bob"))
+        forged = await client.get("/whoami", headers={"Authorization": f"Bearer {signer.foreign()}"})
+
+    assert ok.json() == {"username": "bob"}
+    assert forged.status_code == 401
+    assert jwks.called
+
+
+@respx.mock
+async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
+    respx.get("http://auth.test/jwks.json").mock(side_effect=httpx.ConnectError("refused"))
+    app = make_app(None)
+
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/whoami", headers=signer.bearer())
+
+    assert response.status_code == 503
+    assert "signing keys" in response.json()["detail"]
+
+
+def test_claims_helpers() -> None:
+    claims = TokenClaims(
+        sub="0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11", username="a", roles=["x"], iat=0, exp=1, iss="i", aud="a"
+    )
+
+    assert str(claims.user_id) == "0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11"
+    assert claims.has_role("x") and not claims.has_role("admin")

@@ -1,0 +1,65 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from inkwell_runtime import migrate
+from inkwell_runtime.testing.postgres import suite_database_url
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_ensure_database_creates_once() -> None:
+    url = (await suite_database_url("runtime")).replace("inkwell_test_runtime", "inkwell_test_runtime_created")
+    admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
+    try:
+        assert await migrate.ensure_database(url) is True
+        assert await migrate.ensure_database(url) is False
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
+        await admin.dispose()
+
+
+def test_main_usage_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert migrate.main([]) == 2
+    assert migrate.main(["auth_service"]) == 2
+    err = capsys.readouterr().err
+    assert "usage" in err and "DATABASE_URL is not set" in err
+
+
+def test_alembic_config_escapes_percent_signs() -> None:
+    config = migrate.alembic_config("auth_service", "postgresql+asyncpg://u:p%40ss@h/db")
+
+    assert config.get_main_option("sqlalchemy.url") == "postgresql+asyncpg://u:p%40ss@h/db"
+    assert config.get_main_option("script_location") == "auth_service:migrations"
+
+
+async def test_main_creates_the_database_and_upgrades_to_head(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exercised with auth's migrations, the first service that has some."""
+    import anyio
+
+    base = await suite_database_url("runtime")
+    url = base.replace("inkwell_test_runtime", "inkwell_test_runtime_migrated")
+    admin = create_async_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)'))
+    try:
+        # migrate.main runs its own event loop (it is a CLI), so run it in a worker thread.
+        assert await anyio.to_thread.run_sync(migrate.main, ["auth_service", url]) == 0
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            tables = set((await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))).scalars())
+        await engine.dispose()
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)'))
+        await admin.dispose()
+
+    assert {"users", "password_reset_tokens", "alembic_version"} <= tables
+    out = capsys.readouterr().out
+    assert "created database inkwell_test_runtime_migrated" in out
+    assert "migrations at head" in out
