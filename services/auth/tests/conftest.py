@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
-from fastapi import FastAPI
 from inkwell_runtime.db import get_db_session
 from inkwell_runtime.testing.postgres import rollback_session, schema_engine
 from inkwell_runtime.testing.tokens import TestSigner
@@ -59,7 +59,9 @@ def outbox() -> Outbox:
 
 
 @pytest.fixture
-def app(settings: AuthSettings, signer: TestSigner, db_session: AsyncSession, outbox: Outbox) -> FastAPI:
+def app(
+    settings: AuthSettings, signer: TestSigner, db_session: AsyncSession, outbox: Outbox
+) -> FastAPI:
     app = create_app(settings, signing_key=signer.key, email_sender=outbox)
     app.dependency_overrides[get_db_session] = lambda: db_session
     return app
@@ -71,10 +73,16 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
         yield client
 
 
-async def register(client: AsyncClient, username: str = "alice", email: str | None = None) -> dict[str, Any]:
+async def register(
+    client: AsyncClient, username: str = "alice", email: str | None = None
+) -> dict[str, Any]:
     response = await client.post(
         "/api/auth/register",
-        json={"username": username, "email": email or f"{username}@example.com", "password": PASSWORD},
+        json={
+            "username": username,
+            "email": email or f"{username}@example.com",
+            "password": PASSWORD,
+        },
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -82,7 +90,9 @@ async def register(client: AsyncClient, username: str = "alice", email: str | No
 
 
 async def login(client: AsyncClient, username: str) -> dict[str, str]:
-    response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    response = await client.post(
+        "/api/auth/login", json={"username": username, "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -23,11 +23,18 @@ async def test_healthz(client: AsyncClient) -> None:
         ("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", 503, "down"),
     ],
 )
-async def test_readyz_checks_the_database(engine: AsyncEngine, database_url: str | None, status: int, state: str) -> None:
+async def test_readyz_checks_the_database(
+    engine: AsyncEngine, database_url: str | None, status: int, state: str
+) -> None:
     url = database_url or engine.url.render_as_string(hide_password=False)
-    app = create_app(AuthSettings(environment="test", database_url=url, readiness_timeout_seconds=2))
+    app = create_app(
+        AuthSettings(environment="test", database_url=url, readiness_timeout_seconds=2)
+    )
 
-    async with LifespanManager(app), AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
+    ):
         response = await client.get("/readyz")
 
     assert response.status_code == status

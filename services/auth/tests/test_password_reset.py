@@ -34,10 +34,16 @@ async def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
     assert [m["to"] for m in outbox.sent] == [user["email"]]
 
 
-async def test_reset_email_is_sent_by_a_background_task(client: AsyncClient, user: dict[str, Any]) -> None:
+async def test_reset_email_is_sent_by_a_background_task(
+    client: AsyncClient, user: dict[str, Any]
+) -> None:
     """Patch where the name is looked up: the routes module imported the function."""
-    with patch("auth_service.api.routes.auth.send_password_reset_email", new_callable=AsyncMock) as send:
-        response = await client.post("/api/auth/forgot-password", json={"email": user["email"].upper()})
+    with patch(
+        "auth_service.api.routes.auth.send_password_reset_email", new_callable=AsyncMock
+    ) as send:
+        response = await client.post(
+            "/api/auth/forgot-password", json={"email": user["email"].upper()}
+        )
 
     assert response.status_code == 202
     send.assert_awaited_once()
@@ -46,12 +52,18 @@ async def test_reset_email_is_sent_by_a_background_task(client: AsyncClient, use
     assert url.startswith("http://127.0.0.1:8000/reset-password?token=")
 
 
-async def test_reset_changes_the_password_once(client: AsyncClient, user: dict[str, Any], outbox: Outbox) -> None:
+async def test_reset_changes_the_password_once(
+    client: AsyncClient, user: dict[str, Any], outbox: Outbox
+) -> None:
     await client.post("/api/auth/forgot-password", json={"email": user["email"]})
     token = token_from(outbox)
 
-    first = await client.post("/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD})
-    again = await client.post("/api/auth/reset-password", json={"token": token, "new_password": "yet another one"})
+    first = await client.post(
+        "/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD}
+    )
+    again = await client.post(
+        "/api/auth/reset-password", json={"token": token, "new_password": "yet another one"}
+    )
 
     assert first.status_code == 204
     assert again.status_code == 400
@@ -72,7 +84,9 @@ async def test_expired_and_unknown_tokens_are_rejected(
     _, expired = issued
 
     for token in (expired, "made-up-token"):
-        response = await client.post("/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD})
+        response = await client.post(
+            "/api/auth/reset-password", json={"token": token, "new_password": NEW_PASSWORD}
+        )
         assert response.status_code == 400
         assert response.json() == {"detail": "Invalid or expired reset token"}
     login = await client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
@@ -80,6 +94,8 @@ async def test_expired_and_unknown_tokens_are_rejected(
 
 
 async def test_reset_rejects_a_weak_new_password(client: AsyncClient) -> None:
-    response = await client.post("/api/auth/reset-password", json={"token": "x", "new_password": "short"})
+    response = await client.post(
+        "/api/auth/reset-password", json={"token": "x", "new_password": "short"}
+    )
 
     assert response.status_code == 422

@@ -16,7 +16,9 @@ from .conftest import PASSWORD, register
 pytestmark = pytest.mark.anyio
 
 
-async def test_register_returns_the_user_without_any_password(client: AsyncClient, db_session: AsyncSession) -> None:
+async def test_register_returns_the_user_without_any_password(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
     response = await client.post(
         "/api/auth/register",
         json={"username": "alice", "email": "Alice@Example.com", "password": PASSWORD},
@@ -74,7 +76,12 @@ async def test_duplicates_are_409(client: AsyncClient, second: dict[str, str], d
 async def test_invalid_registration_is_422_and_stores_nothing(
     client: AsyncClient, db_session: AsyncSession, field: str, value: object
 ) -> None:
-    payload = {"username": "valid_name", "email": "valid@example.com", "password": PASSWORD, field: value}
+    payload = {
+        "username": "valid_name",
+        "email": "valid@example.com",
+        "password": PASSWORD,
+        field: value,
+    }
 
     response = await client.post("/api/auth/register", json=payload)
 
@@ -84,7 +91,9 @@ async def test_invalid_registration_is_422_and_stores_nothing(
 
 
 async def test_non_json_body_is_422(client: AsyncClient) -> None:
-    response = await client.post("/api/auth/register", content=b"{not json", headers={"content-type": "application/json"})
+    response = await client.post(
+        "/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+    )
 
     assert response.status_code == 422
 
@@ -103,15 +112,20 @@ async def committed_app(engine: AsyncEngine, settings: AuthSettings):  # type: i
 
 @pytest.mark.parametrize("clash", ["email", "username"])
 async def test_concurrent_duplicate_registrations_give_one_201_and_409s(
-    committed_app, engine: AsyncEngine, clash: str  # type: ignore[no-untyped-def]
+    committed_app,
+    engine: AsyncEngine,
+    clash: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    async with AsyncClient(transport=ASGITransport(app=committed_app), base_url="http://auth.test") as client:
+    async with AsyncClient(
+        transport=ASGITransport(app=committed_app), base_url="http://auth.test"
+    ) as client:
 
         async def attempt(i: int) -> int:
             username = "racer" if clash == "username" else f"racer{i}"
             email = "race@example.com" if clash == "email" else f"racer{i}@example.com"
             response = await client.post(
-                "/api/auth/register", json={"username": username, "email": email, "password": PASSWORD}
+                "/api/auth/register",
+                json={"username": username, "email": email, "password": PASSWORD},
             )
             assert response.status_code in (201, 409), response.text
             return response.status_code

@@ -27,7 +27,11 @@ def get_token(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("login_as", ["alice", "ALICE", "alice@example.com", "Alice@Example.COM"])
 async def test_login_by_username_or_email_returns_a_verifiable_token(
-    client: AsyncClient, user: dict[str, Any], signer: TestSigner, get_token, login_as: str  # type: ignore[no-untyped-def]
+    client: AsyncClient,
+    user: dict[str, Any],
+    signer: TestSigner,
+    get_token,
+    login_as: str,  # type: ignore[no-untyped-def]
 ) -> None:
     response = await get_token(client, login_as)
 
@@ -47,9 +51,15 @@ async def test_login_by_username_or_email_returns_a_verifiable_token(
     assert claims.exp - claims.iat == 30 * 60
 
 
-@pytest.mark.parametrize(("login_as", "password"), [("alice", "wrong password"), ("nobody", PASSWORD), ("", "")])
+@pytest.mark.parametrize(
+    ("login_as", "password"), [("alice", "wrong password"), ("nobody", PASSWORD), ("", "")]
+)
 async def test_bad_credentials_are_401_with_bearer_challenge(
-    client: AsyncClient, user: dict[str, Any], get_token, login_as: str, password: str  # type: ignore[no-untyped-def]
+    client: AsyncClient,
+    user: dict[str, Any],
+    get_token,
+    login_as: str,
+    password: str,  # type: ignore[no-untyped-def]
 ) -> None:
     response = await get_token(client, login_as, password)
 
@@ -61,7 +71,9 @@ async def test_bad_credentials_are_401_with_bearer_challenge(
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_jwks_publishes_the_signing_key_without_private_material(client: AsyncClient, signer: TestSigner) -> None:
+async def test_jwks_publishes_the_signing_key_without_private_material(
+    client: AsyncClient, signer: TestSigner
+) -> None:
     response = await client.get("/api/auth/jwks.json")
 
     assert response.status_code == 200

@@ -17,7 +17,9 @@ from .conftest import login, register
 pytestmark = pytest.mark.anyio
 
 
-async def test_me_returns_the_caller(client: AsyncClient, user: dict[str, Any], auth_headers: dict[str, str]) -> None:
+async def test_me_returns_the_caller(
+    client: AsyncClient, user: dict[str, Any], auth_headers: dict[str, str]
+) -> None:
     response = await client.get("/api/users/me", headers=auth_headers)
 
     assert response.status_code == 200
@@ -47,7 +49,10 @@ BAD_TOKENS = {
 
 @pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
 async def test_bad_tokens_are_401_could_not_validate(
-    client: AsyncClient, signer: TestSigner, user: dict[str, Any], make_token  # type: ignore[no-untyped-def]
+    client: AsyncClient,
+    signer: TestSigner,
+    user: dict[str, Any],
+    make_token,  # type: ignore[no-untyped-def]
 ) -> None:
     token = make_token(signer, uuid.UUID(user["id"]))
 
@@ -67,7 +72,9 @@ async def test_token_of_a_deleted_account_is_rejected(
     assert response.status_code == 401
 
 
-async def test_public_profile_shows_only_id_and_username(client: AsyncClient, user: dict[str, Any]) -> None:
+async def test_public_profile_shows_only_id_and_username(
+    client: AsyncClient, user: dict[str, Any]
+) -> None:
     response = await client.get(f"/api/users/{user['id']}")
 
     assert response.status_code == 200
@@ -83,7 +90,9 @@ async def test_unknown_or_malformed_user_id(client: AsyncClient, user_id: str, s
         assert response.json() == {"detail": "User not found"}
 
 
-async def test_admin_list_is_403_for_a_plain_user(client: AsyncClient, auth_headers: dict[str, str]) -> None:
+async def test_admin_list_is_403_for_a_plain_user(
+    client: AsyncClient, auth_headers: dict[str, str]
+) -> None:
     response = await client.get("/api/admin/users", headers=auth_headers)
 
     assert response.status_code == 403
@@ -100,7 +109,9 @@ async def test_admin_list_for_a_real_admin_token(client: AsyncClient, user: dict
     assert [u["id"] for u in response.json()] == [user["id"], admin["id"]]
 
 
-async def test_admin_list_with_claims_overridden(app: FastAPI, client: AsyncClient, user: dict[str, Any]) -> None:
+async def test_admin_list_with_claims_overridden(
+    app: FastAPI, client: AsyncClient, user: dict[str, Any]
+) -> None:
     """dependency_overrides: the test is about the listing, not about getting a token."""
     app.dependency_overrides[get_current_claims] = lambda: TokenClaims(
         sub=uuid.uuid4(), username="ops", roles=["admin"], iat=0, exp=2**31, iss="x", aud="y"
@@ -113,7 +124,11 @@ async def test_admin_list_with_claims_overridden(app: FastAPI, client: AsyncClie
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"skip": -1}])
-async def test_admin_list_bounds(app: FastAPI, client: AsyncClient, signer: TestSigner, params: dict[str, int]) -> None:
-    response = await client.get("/api/admin/users", params=params, headers=signer.bearer(roles=["admin"]))
+async def test_admin_list_bounds(
+    app: FastAPI, client: AsyncClient, signer: TestSigner, params: dict[str, int]
+) -> None:
+    response = await client.get(
+        "/api/admin/users", params=params, headers=signer.bearer(roles=["admin"])
+    )
 
     assert response.status_code == 422

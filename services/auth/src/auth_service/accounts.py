@@ -36,10 +36,14 @@ async def register(
     email = normalize_email(data.email)
     if await session.scalar(select(User.id).where(User.email == email)):
         raise EmailTaken
-    if await session.scalar(select(User.id).where(func.lower(User.username) == data.username.lower())):
+    if await session.scalar(
+        select(User.id).where(func.lower(User.username) == data.username.lower())
+    ):
         raise UsernameTaken
     roles = ["user", "admin"] if email in admin_emails else ["user"]
-    user = User(username=data.username, email=email, hashed_password=hasher.hash(data.password), roles=roles)
+    user = User(
+        username=data.username, email=email, hashed_password=hasher.hash(data.password), roles=roles
+    )
     session.add(user)
     try:
         await session.commit()
@@ -49,7 +53,9 @@ async def register(
     return user
 
 
-async def authenticate(session: AsyncSession, login: str, password: str, hasher: PasswordHash) -> User | None:
+async def authenticate(
+    session: AsyncSession, login: str, password: str, hasher: PasswordHash
+) -> User | None:
     """The user whose username or email is ``login`` and whose password matches, else None."""
     user = await session.scalar(
         select(User).where(
@@ -85,18 +91,26 @@ async def create_reset_token(
         return None
     token = secrets.token_urlsafe(32)
     issued = now or utcnow()
-    session.add(PasswordResetToken(user_id=user.id, token_hash=_digest(token), expires_at=issued + ttl))
+    session.add(
+        PasswordResetToken(user_id=user.id, token_hash=_digest(token), expires_at=issued + ttl)
+    )
     await session.commit()
     return user, token
 
 
 async def reset_password(
-    session: AsyncSession, token: str, new_password: str, hasher: PasswordHash, now: datetime | None = None
+    session: AsyncSession,
+    token: str,
+    new_password: str,
+    hasher: PasswordHash,
+    now: datetime | None = None,
 ) -> bool:
     """Use a reset token once; False when it is unknown, used or expired."""
     moment = now or utcnow()
     reset = await session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == _digest(token)).with_for_update()
+        select(PasswordResetToken)
+        .where(PasswordResetToken.token_hash == _digest(token))
+        .with_for_update()
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= moment:
         return False
@@ -114,5 +128,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def list_users(session: AsyncSession, skip: int, limit: int) -> list[User]:
-    result = await session.scalars(select(User).order_by(User.created_at, User.id).offset(skip).limit(limit))
+    result = await session.scalars(
+        select(User).order_by(User.created_at, User.id).offset(skip).limit(limit)
+    )
     return list(result)

@@ -39,7 +39,9 @@ def create_app(
         ),
     )
     app.state.signing_key = key
-    app.state.password_hash = make_password_hash(settings.argon2_time_cost, settings.argon2_memory_kib)
+    app.state.password_hash = make_password_hash(
+        settings.argon2_time_cost, settings.argon2_memory_kib
+    )
     app.state.email_sender = email_sender or LoggingEmailSender()
     return app
 

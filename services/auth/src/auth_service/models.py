@@ -32,9 +32,7 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=lambda: ["user"])
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (
-        Index("uq_users_username_lower", func.lower(username), unique=True),
-    )
+    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
 
 
 class PasswordResetToken(Base):
@@ -43,7 +41,9 @@ class PasswordResetToken(Base):
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

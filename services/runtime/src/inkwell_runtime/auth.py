@@ -6,6 +6,7 @@ routes depend on :data:`CurrentClaims` (or :func:`require_role`). Tests either o
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import httpx
@@ -63,7 +64,7 @@ def get_bearer_token(token: Annotated[str | None, Depends(oauth2_scheme)]) -> st
     return token
 
 
-def require_role(role: str):  # type: ignore[no-untyped-def]
+def require_role(role: str) -> Callable[[TokenClaims], Awaitable[TokenClaims]]:
     """A dependency that lets through only callers holding ``role``."""
 
     async def check(claims: CurrentClaims) -> TokenClaims:

@@ -1,12 +1,17 @@
 """PostgreSQL through SQLAlchemy async + asyncpg (install ``inkwell-runtime[db]``)."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -17,7 +22,7 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def database_lifespan(url: str):  # type: ignore[no-untyped-def]
+def database_lifespan(url: str) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A lifespan that opens the engine on ``app.state`` and disposes of it at shutdown."""
 
     @asynccontextmanager

@@ -1,6 +1,7 @@
 """JSON errors: every error a client sees is ``{"detail": ...}``, never an HTML page."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -25,6 +26,13 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+def error_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` documenting error statuses with the shared error body."""
+    from contracts.errors import ErrorBody
+
+    return {status: {"model": ErrorBody, "description": text} for status, text in errors.items()}
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -35,7 +35,12 @@ class SigningKey:
         self.private_pem = private_pem
         public = jwk.construct(private_pem, ALGORITHM).public_key().to_dict()
         self.kid = kid or _thumbprint(public)
-        self.public_jwk: dict[str, str] = {**public, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+        self.public_jwk: dict[str, str] = {
+            **public,
+            "kid": self.kid,
+            "use": "sig",
+            "alg": ALGORITHM,
+        }
 
     @classmethod
     def generate(cls, bits: int = 2048) -> "SigningKey":
@@ -53,7 +58,9 @@ class SigningKey:
         private = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
         return (
             private.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
 
@@ -61,7 +68,9 @@ class SigningKey:
         return {"keys": [self.public_jwk]}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jose_jwt.encode(claims, self.private_pem, algorithm=ALGORITHM, headers={"kid": self.kid})
+        return jose_jwt.encode(
+            claims, self.private_pem, algorithm=ALGORITHM, headers={"kid": self.kid}
+        )
 
     def issue(
         self,

@@ -25,7 +25,10 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
             "static_fields": {"service": service},
         }
         if json
-        else {"format": f"%(asctime)s %(levelname)s [{service}] [%(correlation_id)s] %(name)s: %(message)s"}
+        else {
+            "format": f"%(asctime)s %(levelname)s [{service}] [%(correlation_id)s] "
+            "%(name)s: %(message)s"
+        }
     )
     logging.config.dictConfig(
         {

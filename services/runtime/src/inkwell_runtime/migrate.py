@@ -48,7 +48,10 @@ def upgrade(package: str, url: str) -> None:
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python -m inkwell_runtime.migrate <service_package> [DATABASE_URL]", file=sys.stderr)
+        print(
+            "usage: python -m inkwell_runtime.migrate <service_package> [DATABASE_URL]",
+            file=sys.stderr,
+        )
         return 2
     url = argv[1] if len(argv) > 1 else os.environ.get("DATABASE_URL")
     if not url:

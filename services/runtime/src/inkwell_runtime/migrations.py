@@ -1,4 +1,4 @@
-"""One Alembic ``env.py`` for every service with a database: each service's env calls :func:`run`."""
+"""One Alembic ``env.py`` for every service with a database: each env calls :func:`run`."""
 
 import asyncio
 
@@ -23,9 +23,11 @@ async def _run_online(url: str, metadata: MetaData) -> None:
 
 def run(metadata: MetaData, default_url: str) -> None:
     """Run migrations; the URL comes from ``-x url=...``, the Alembic config, or the default."""
-    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option(
-        "sqlalchemy.url"
-    ) or default_url
+    url = (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or context.config.get_main_option("sqlalchemy.url")
+        or default_url
+    )
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=metadata, literal_binds=True)
         with context.begin_transaction():

@@ -62,7 +62,9 @@ async def get_current_user(claims: CurrentClaims, session: DbSession) -> User:
     """The caller's account; a valid token for a deleted account is not a valid credential."""
     user = await accounts.get_user(session, claims.user_id)
     if user is None:
-        raise HTTPException(401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}
+        )
     return user
 
 

@@ -14,7 +14,7 @@ class AuthSettings(ServiceSettings):
     jwt_key_id: str | None = None
     access_token_expire_minutes: int = Field(default=30, gt=0)
     reset_token_expire_minutes: int = Field(default=30, gt=0)
-    password_reset_url: str = "http://127.0.0.1:8000/reset-password"
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password"  # noqa: S105
     bootstrap_admin_emails: list[str] = []
     """Accounts registered with these emails get the ``admin`` role."""
     argon2_time_cost: int = Field(default=3, ge=1)

@@ -63,8 +63,9 @@ async def suite_database_url(suite: str) -> str:
             base = _start_container()
         else:
             pytest.exit(
-                f"PostgreSQL is not reachable at {make_url(base).render_as_string(hide_password=True)}. "
-                "Start one (here: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), "
+                "PostgreSQL is not reachable at "
+                f"{make_url(base).render_as_string(hide_password=True)}. Start one (here: "
+                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), "
                 "point TEST_DATABASE_URL at a server you can create databases on, "
                 "or run a Docker engine so testcontainers can start one.",
                 returncode=3,
@@ -74,7 +75,9 @@ async def suite_database_url(suite: str) -> str:
     admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if not exists:
                 await conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
@@ -105,7 +108,9 @@ async def rollback_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """
     async with engine.connect() as conn:
         outer = await conn.begin()
-        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield session
         finally:

@@ -26,7 +26,9 @@ class TestSigner:
     foreign_key: SigningKey = field(default_factory=lambda: SigningKey.generate())
 
     def verifier(self) -> TokenVerifier:
-        return TokenVerifier(StaticKeySource(self.key.jwks()), issuer=self.issuer, audience=self.audience)
+        return TokenVerifier(
+            StaticKeySource(self.key.jwks()), issuer=self.issuer, audience=self.audience
+        )
 
     def claims(
         self,
@@ -58,7 +60,9 @@ class TestSigner:
     def foreign(self, **kwargs: Any) -> str:
         """Signed by a key the service does not trust (but claiming the trusted ``kid``)."""
         return jose_jwt.encode(
-            self.claims(**kwargs), self.foreign_key.private_pem, algorithm="RS256",
+            self.claims(**kwargs),
+            self.foreign_key.private_pem,
+            algorithm="RS256",
             headers={"kid": self.key.kid},
         )
 
@@ -69,13 +73,14 @@ class TestSigner:
         def b64(obj: dict[str, Any]) -> str:
             return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-        return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': self.key.kid})}.{b64(self.claims(**kwargs))}."
+        header = b64({"alg": "none", "typ": "JWT", "kid": self.key.kid})
+        return f"{header}.{b64(self.claims(**kwargs))}."
 
     def hs256_with_public_key(self, **kwargs: Any) -> str:
         """The algorithm-confusion attack: HMAC keyed with the (public) RSA key."""
+        import base64
         import hashlib
         import hmac
-        import base64
         import json
 
         def b64(raw: bytes) -> str:

@@ -11,22 +11,30 @@ from auth_service import accounts
 from auth_service.api.deps import DbSession, Hasher, Mailer, Settings, Signer
 from auth_service.email import send_password_reset_email
 from auth_service.models import User
-from auth_service.schemas import ForgotPasswordRequest, LoginRequest, Message, ResetPasswordRequest, UserCreate
+from auth_service.schemas import (
+    ForgotPasswordRequest,
+    LoginRequest,
+    Message,
+    ResetPasswordRequest,
+    UserCreate,
+)
 from contracts.auth import TokenResponse, UserRead
-from contracts.errors import ErrorBody
+from inkwell_runtime.errors import error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-FORGOT_PASSWORD_ACCEPTED = "If that email is registered, a reset link has been sent"
+FORGOT_PASSWORD_ACCEPTED = "If that email is registered, a reset link has been sent"  # noqa: S105
 
 
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses={409: {"model": ErrorBody, "description": "Email or username taken"}},
+    responses=error_responses({409: "Email or username taken"}),
 )
-async def register(body: UserCreate, session: DbSession, hasher: Hasher, settings: Settings) -> User:
+async def register(
+    body: UserCreate, session: DbSession, hasher: Hasher, settings: Settings
+) -> User:
     admins = frozenset(accounts.normalize_email(e) for e in settings.bootstrap_admin_emails)
     try:
         return await accounts.register(session, body, hasher, admins)
@@ -34,10 +42,17 @@ async def register(body: UserCreate, session: DbSession, hasher: Hasher, setting
         raise HTTPException(status.HTTP_409_CONFLICT, exc.detail) from exc
 
 
-_BAD_LOGIN = {401: {"model": ErrorBody, "description": "Incorrect username or password"}}
+_BAD_LOGIN = error_responses({401: "Incorrect username or password"})
 
 
-async def _issue(session: DbSession, hasher: Hasher, signer: Signer, settings: Settings, login: str, password: str) -> TokenResponse:
+async def _issue(
+    session: DbSession,
+    hasher: Hasher,
+    signer: Signer,
+    settings: Settings,
+    login: str,
+    password: str,
+) -> TokenResponse:
     user = await accounts.authenticate(session, login, password, hasher)
     if user is None:
         raise HTTPException(
@@ -70,7 +85,9 @@ async def token(
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
-async def login(body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings) -> TokenResponse:
+async def login(
+    body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings
+) -> TokenResponse:
     return await _issue(session, hasher, signer, settings, body.username, body.password)
 
 
@@ -83,7 +100,11 @@ async def jwks(signer: Signer, response: Response) -> dict[str, Any]:
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
 async def forgot_password(
-    body: ForgotPasswordRequest, background: BackgroundTasks, session: DbSession, mailer: Mailer, settings: Settings
+    body: ForgotPasswordRequest,
+    background: BackgroundTasks,
+    session: DbSession,
+    mailer: Mailer,
+    settings: Settings,
 ) -> Message:
     """Always the same answer, so it cannot be used to find out who has an account."""
     issued = await accounts.create_reset_token(
@@ -99,7 +120,7 @@ async def forgot_password(
 @router.post(
     "/reset-password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={400: {"model": ErrorBody, "description": "Invalid or expired reset token"}},
+    responses=error_responses({400: "Invalid or expired reset token"}),
 )
 async def reset_password(body: ResetPasswordRequest, session: DbSession, hasher: Hasher) -> None:
     if not await accounts.reset_password(session, body.token, body.new_password, hasher):

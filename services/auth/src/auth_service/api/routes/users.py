@@ -9,11 +9,11 @@ from auth_service import accounts
 from auth_service.api.deps import AdminClaims, CurrentUser, DbSession
 from auth_service.models import User
 from contracts.auth import PublicUser, UserRead
-from contracts.errors import ErrorBody
+from inkwell_runtime.errors import error_responses
 
 router = APIRouter(tags=["users"])
 
-_UNAUTHORIZED = {401: {"model": ErrorBody, "description": "Missing or invalid token"}}
+_UNAUTHORIZED = error_responses({401: "Missing or invalid token"})
 
 
 @router.get("/api/users/me", response_model=UserRead, responses=_UNAUTHORIZED)
@@ -24,7 +24,7 @@ async def read_me(user: CurrentUser) -> User:
 @router.get(
     "/api/users/{user_id}",
     response_model=PublicUser,
-    responses={404: {"model": ErrorBody, "description": "User not found"}},
+    responses=error_responses({404: "User not found"}),
 )
 async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
     user = await accounts.get_user(session, user_id)
@@ -37,7 +37,7 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
     "/api/admin/users",
     response_model=list[UserRead],
     dependencies=[AdminClaims],
-    responses={**_UNAUTHORIZED, 403: {"model": ErrorBody, "description": "Not enough permissions"}},
+    responses=error_responses({401: "Missing or invalid token", 403: "Not enough permissions"}),
 )
 async def list_users(
     session: DbSession,
