@@ -1,0 +1,21 @@
+"""Weather settings (environment variables; see the README's table)."""
+
+from pydantic import Field
+
+from inkwell_runtime.settings import ServiceSettings
+
+
+class WeatherSettings(ServiceSettings):
+    weather_api_url: str = "https://wttr.in"
+    """A wttr.in-compatible API: ``GET {WEATHER_API_URL}/{city}?format=j1``."""
+    weather_timeout_seconds: float = Field(default=5.0, gt=0)
+    """httpx timeout for each phase of an upstream call (connect, write, read, pool)."""
+    weather_cache_seconds: float = Field(default=300.0, ge=0)
+    """How long a city's report is served from the cache (0 turns caching off)."""
+    weather_cache_max_entries: int = Field(default=1024, ge=1)
+    weather_breaker_failures: int = Field(default=5, ge=1)
+    """Consecutive upstream failures (5xx, 429, timeouts, unreadable bodies) that open the breaker."""
+    weather_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    """How long the breaker stays open before one trial call (half-open) is let through."""
+    preferences_url: str = "http://127.0.0.1:8003"
+    preferences_timeout_seconds: float = Field(default=3.0, gt=0)

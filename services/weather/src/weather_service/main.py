@@ -1,0 +1,95 @@
+"""The weather app factory: ``uvicorn --factory weather_service.main:create_app``."""
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import cache
+
+import httpx
+from cachetools import TTLCache
+from fastapi import FastAPI
+
+from inkwell_runtime.app import build_service_app
+from inkwell_runtime.jwt import TokenVerifier
+from weather_service.api.routes import weather
+from weather_service.breaker import CircuitBreaker
+from weather_service.clock import Clock, monotonic
+from weather_service.core.config import WeatherSettings
+from weather_service.preferences import PreferencesClient
+from weather_service.weather import Observation, WeatherService
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process (loading the CA bundle is the slow part of a new client)."""
+    return httpx.create_ssl_context()
+
+
+def create_app(
+    settings: WeatherSettings | None = None,
+    *,
+    token_verifier: TokenVerifier | None = None,
+    weather_client: httpx.AsyncClient | None = None,
+    preferences_client: httpx.AsyncClient | None = None,
+    clock: Clock = monotonic,
+) -> FastAPI:
+    """Build the app.
+
+    Not given, the two HTTP clients are created by the lifespan (one pooled client each, closed
+    on shutdown); given, they are used as they are and left open (their owner closes them).
+    ``clock`` drives the cache's TTL and the breaker's reset (tests pass a fake one).
+    """
+    settings = settings or WeatherSettings()
+    cache: TTLCache[str, Observation] = TTLCache(
+        maxsize=settings.weather_cache_max_entries, ttl=settings.weather_cache_seconds, timer=clock
+    )
+    breaker = CircuitBreaker(
+        failure_threshold=settings.weather_breaker_failures,
+        reset_seconds=settings.weather_breaker_reset_seconds,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            upstream = weather_client or await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=settings.weather_api_url,
+                    timeout=settings.weather_timeout_seconds,
+                    verify=tls_context(),
+                    headers={"Accept": "application/json", "User-Agent": "inkwell-weather"},
+                )
+            )
+            peers = preferences_client or await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=settings.preferences_url,
+                    timeout=settings.preferences_timeout_seconds,
+                    verify=tls_context(),
+                )
+            )
+            app.state.weather = WeatherService(upstream, cache, breaker)
+            app.state.preferences = PreferencesClient(peers)
+            yield
+
+    app = build_service_app(
+        settings,
+        name="weather",
+        description=(
+            "Current weather for a city from a wttr.in-compatible API, behind a cache and a "
+            "circuit breaker; `/api/weather/me` uses the caller's preferred city."
+        ),
+        routers=[weather.router],
+        # No readiness checks: the provider and the preferences service are soft dependencies
+        # (the breaker and the 503 handle their outages); taking this service out of rotation
+        # would not bring them back.
+        lifespan=lifespan,
+        token_verifier=token_verifier,
+    )
+    app.state.weather_cache = cache
+    app.state.weather_breaker = breaker
+    return app
+
+
+def openapi_app() -> FastAPI:
+    """The app as documented in ``contracts/`` (no I/O happens to build it)."""
+    return create_app(WeatherSettings(environment="test"))

@@ -1,0 +1,64 @@
+"""The call across services: the caller's preferred city, asked of the preferences service on
+the caller's behalf (their own bearer token, the request id forwarded)."""
+
+import logging
+
+import httpx
+from asgi_correlation_id import correlation_id
+from pydantic import BaseModel, ValidationError
+
+from inkwell_runtime.app import REQUEST_ID_HEADER
+
+logger = logging.getLogger(__name__)
+
+PREFERENCES_PATH = "/api/preferences/me"
+"""``GET`` → 200 ``contracts.preferences.Preferences``, 404 when the caller has none, 401."""
+
+
+class PreferencesNotFound(Exception):
+    """The caller has not saved any preferences yet."""
+
+
+class PreferencesUnauthorized(Exception):
+    """The preferences service rejected the caller's token."""
+
+
+class PreferencesUnavailable(Exception):
+    """The preferences service is down, timed out or failed (5xx)."""
+
+
+class PreferencesBadResponse(Exception):
+    """The preferences service answered something this client does not understand."""
+
+
+class _PreferredCity(BaseModel):
+    """A tolerant reader: only the field this service uses (``city``); the rest is ignored."""
+
+    city: str
+
+
+class PreferencesClient:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def preferred_city(self, token: str) -> str:
+        headers = {"Authorization": f"Bearer {token}"}
+        if request_id := correlation_id.get():
+            headers[REQUEST_ID_HEADER] = request_id
+        try:
+            response = await self.client.get(PREFERENCES_PATH, headers=headers)
+        except httpx.HTTPError as exc:
+            raise PreferencesUnavailable(f"preferences unreachable: {exc!r}") from exc
+        status = response.status_code
+        if status == httpx.codes.OK:
+            try:
+                return _PreferredCity.model_validate_json(response.content).city
+            except ValidationError as exc:
+                raise PreferencesBadResponse("unreadable preferences payload") from exc
+        if status == httpx.codes.NOT_FOUND:
+            raise PreferencesNotFound
+        if status == httpx.codes.UNAUTHORIZED:
+            raise PreferencesUnauthorized
+        if status >= httpx.codes.INTERNAL_SERVER_ERROR:
+            raise PreferencesUnavailable(f"preferences answered {status}")
+        raise PreferencesBadResponse(f"preferences answered {status}")

@@ -1,0 +1,201 @@
+"""The rules: which city names we accept, how an upstream answer becomes a report, and how the
+cache and the circuit breaker sit in front of the upstream."""
+
+import asyncio
+import logging
+import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+import httpx
+from cachetools import TTLCache
+from pydantic import AfterValidator, BaseModel, Field, FiniteFloat, ValidationError
+from pydantic_core import PydanticCustomError
+
+from contracts.weather import WeatherReport
+from weather_service.breaker import CircuitBreaker
+from weather_service.clock import utc_now
+
+logger = logging.getLogger(__name__)
+
+CITY_MAX_LENGTH = 100
+CITY_PUNCTUATION = frozenset(" .'’-")
+CITY_RULE = (
+    "a city is 1 to 100 characters: letters of any script, spaces, hyphens, apostrophes and dots, "
+    "starting with a letter"
+)
+
+
+def is_valid_city(city: str) -> bool:
+    """Letters (``str.isalpha``: Unicode L*), combining marks, spaces, ``-``, ``'``, ``’``, ``.``."""
+    if not 1 <= len(city) <= CITY_MAX_LENGTH or not city[0].isalpha():
+        return False
+    return all(
+        ch.isalpha() or ch in CITY_PUNCTUATION or unicodedata.category(ch).startswith("M")
+        for ch in city
+    )
+
+
+def _check_city(city: str) -> str:
+    if not is_valid_city(city):
+        raise PydanticCustomError("city_name", "Invalid city name: " + CITY_RULE)
+    return city
+
+
+CityName = Annotated[str, AfterValidator(_check_city)]
+"""A city name as the routes accept it; invalid → 422 with a readable message."""
+
+
+def normalize_city(city: str) -> str:
+    """Runs of whitespace collapsed, trailing space dropped, composed form (NFC)."""
+    return unicodedata.normalize("NFC", " ".join(city.split()))
+
+
+def cache_key(city: str) -> str:
+    """``"PARIS"``, ``"paris "`` and ``"Paris"`` share one cache entry."""
+    return normalize_city(city).casefold()
+
+
+class CityNotFound(Exception):
+    """The upstream does not know the city (its 404)."""
+
+
+class ProviderError(Exception):
+    """The upstream gave no usable answer (answered as 502)."""
+
+
+class UpstreamFailure(ProviderError):
+    """A failure that counts against the upstream's breaker: 5xx, 429, no connection, garbage."""
+
+
+class ProviderTimeout(UpstreamFailure):
+    """The upstream did not answer in time (answered as 504)."""
+
+
+class _Description(BaseModel):
+    value: str = Field(min_length=1)
+
+
+class _CurrentCondition(BaseModel):
+    temp_c: FiniteFloat = Field(alias="temp_C")
+    weather_desc: list[_Description] = Field(alias="weatherDesc", min_length=1)
+
+
+class _J1(BaseModel):
+    """The part of wttr.in's ``format=j1`` answer we read (everything else is ignored)."""
+
+    current_condition: list[_CurrentCondition] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Observation:
+    description: str
+    temperature_c: float
+    fetched_at: datetime
+
+    def report(self, city: str, *, cached: bool) -> WeatherReport:
+        return WeatherReport(
+            city=city,
+            description=self.description,
+            temperature_c=self.temperature_c,
+            fetched_at=self.fetched_at,
+            cached=cached,
+        )
+
+
+def parse_j1(content: bytes) -> Observation:
+    """``current_condition[0]``'s description and temperature; anything unreadable → UpstreamFailure."""
+    try:
+        current = _J1.model_validate_json(content).current_condition[0]
+    except ValidationError as exc:
+        raise UpstreamFailure(f"unreadable weather payload: {exc.error_count()} error(s)") from exc
+    return Observation(
+        description=current.weather_desc[0].value.strip(),
+        temperature_c=current.temp_c,
+        fetched_at=utc_now(),
+    )
+
+
+class _KeyedLocks:
+    """One lock per key, dropped once nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class WeatherService:
+    """Reports for a city: from the cache, else from the upstream through the breaker.
+
+    Concurrent misses for the same city wait for one upstream call (single flight) instead of
+    each calling the upstream. Cache hits are served even while the breaker is open.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        cache: TTLCache[str, Observation],
+        breaker: CircuitBreaker,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.breaker = breaker
+        self._in_flight = _KeyedLocks()
+
+    async def report(self, city: str) -> WeatherReport:
+        city = normalize_city(city)
+        key = cache_key(city)
+        if (hit := self.cache.get(key)) is not None:
+            return hit.report(city, cached=True)
+        async with self._in_flight.hold(key):
+            if (hit := self.cache.get(key)) is not None:
+                return hit.report(city, cached=True)
+            observation = await self._fetch(city)
+            self.cache[key] = observation
+            return observation.report(city, cached=False)
+
+    async def _fetch(self, city: str) -> Observation:
+        # Inside the guard, a 404 is a normal exit: the upstream answered, it just does not know
+        # the city. Only UpstreamFailure counts against the upstream; another 4xx (our request's
+        # fault, not the upstream's health) is no verdict.
+        with self.breaker.guard(UpstreamFailure):
+            observation = await self._call_upstream(city)
+        if observation is None:
+            raise CityNotFound(city)
+        return observation
+
+    async def _call_upstream(self, city: str) -> Observation | None:
+        try:
+            response = await self.client.get(f"/{quote(city, safe='')}", params={"format": "j1"})
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(f"weather provider timed out: {exc!r}") from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamFailure(f"weather provider unreachable: {exc!r}") from exc
+        status = response.status_code
+        if status == httpx.codes.OK:
+            return parse_j1(response.content)
+        if status == httpx.codes.NOT_FOUND:
+            return None
+        if status >= httpx.codes.INTERNAL_SERVER_ERROR or status == httpx.codes.TOO_MANY_REQUESTS:
+            raise UpstreamFailure(f"weather provider answered {status}")
+        raise ProviderError(f"weather provider refused the request: {status}")

@@ -1,0 +1,161 @@
+"""Small composable fixtures for the weather suite: clock → settings → app → client → headers,
+plus respx routes for the two things this service calls (the provider and preferences).
+
+No test reaches the network: ``respx_mock`` mocks every httpx transport and fails any request
+no route matches.
+"""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from unittest.mock import patch
+
+import httpx
+import pytest
+import respx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from inkwell_runtime.testing.tokens import TestSigner
+from weather_service.core.config import WeatherSettings
+from weather_service.main import create_app
+from weather_service.preferences import PREFERENCES_PATH
+
+WEATHER_API = "http://weather.test"
+PREFERENCES_URL = "http://preferences.test"
+BREAKER_FAILURES = 3
+BREAKER_RESET_SECONDS = 30.0
+CACHE_SECONDS = 300.0
+FROZEN_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
+    """A trimmed wttr.in ``format=j1`` answer (the real one carries much more, all ignored)."""
+    return {
+        "current_condition": [
+            {
+                "temp_C": temp_c,
+                "temp_F": "75",
+                "humidity": "40",
+                "weatherDesc": [{"value": description}],
+            }
+        ],
+        "nearest_area": [{"areaName": [{"value": "Paris"}]}],
+        "weather": [],
+    }
+
+
+ResponseFactory = Callable[[httpx.Request], httpx.Response]
+
+
+def answer(status: int = 200, **kwargs: Any) -> ResponseFactory:
+    """A respx side effect building a fresh response per call."""
+    return lambda request: httpx.Response(status, **kwargs)
+
+
+def raise_(exc_type: type[httpx.HTTPError]) -> Callable[[httpx.Request], httpx.Response]:
+    def side_effect(request: httpx.Request) -> httpx.Response:
+        raise exc_type("simulated", request=request)
+
+    return side_effect
+
+
+UPSTREAM_ANSWERS: dict[str, Callable[[httpx.Request], httpx.Response]] = {
+    "sunny": answer(json=j1("Sunny", "24")),
+    "cloudy": answer(json=j1("Partly cloudy", "-3")),
+    "404": answer(404, text="Unknown location; please try ~48.8567,2.3508"),
+    "500": answer(500, text="Internal Server Error"),
+    "timeout": raise_(httpx.ReadTimeout),
+    "garbage": answer(200, text="<html>Sorry, we are over capacity</html>"),
+}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> WeatherSettings:
+    return WeatherSettings(
+        environment="test",
+        weather_api_url=WEATHER_API,
+        preferences_url=PREFERENCES_URL,
+        weather_cache_seconds=CACHE_SECONDS,
+        weather_breaker_failures=BREAKER_FAILURES,
+        weather_breaker_reset_seconds=BREAKER_RESET_SECONDS,
+    )
+
+
+@pytest.fixture
+def app(settings: WeatherSettings, signer: TestSigner, clock: FakeClock) -> FastAPI:
+    return create_app(settings, token_verifier=signer.verifier(), clock=clock)
+
+
+@pytest.fixture
+def respx_mock() -> Iterator[respx.MockRouter]:
+    """Every outgoing httpx request goes through this router; an unmatched one fails the test."""
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def upstream(respx_mock: respx.MockRouter) -> respx.Route:
+    """The weather provider: every ``GET {WEATHER_API}/...``; a test decides what it answers."""
+    return respx_mock.get(url__startswith=f"{WEATHER_API}/", name="upstream")
+
+
+@pytest.fixture
+def upstream_answer(request: pytest.FixtureRequest, upstream: respx.Route) -> str:
+    """A parametrized fixture (used with ``indirect=True``): the provider answers sunny, cloudy,
+    404, 500, a timeout or garbage, as the test's parameter says."""
+    upstream.mock(side_effect=UPSTREAM_ANSWERS[request.param])
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def preferences(respx_mock: respx.MockRouter) -> respx.Route:
+    """The preferences service's ``GET /api/preferences/me``; a test decides what it answers."""
+    return respx_mock.get(f"{PREFERENCES_URL}{PREFERENCES_PATH}", name="preferences")
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[datetime]:
+    """A fixture that patches: ``fetched_at`` comes from ``utc_now``, frozen here for the test.
+
+    Patched where it is looked up (``weather_service.weather``, which imported the name), not
+    where it is defined (``weather_service.clock``).
+    """
+    with patch("weather_service.weather.utc_now", return_value=FROZEN_NOW):
+        yield FROZEN_NOW
+
+
+@pytest.fixture
+async def client(app: FastAPI, respx_mock: respx.MockRouter) -> AsyncIterator[AsyncClient]:
+    """The app with its real lifespan (its pooled clients, intercepted by ``respx_mock``)."""
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://weather-service.test") as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def auth_headers(signer: TestSigner) -> dict[str, str]:
+    """A valid user token (signed once: RSA signing is the slow part)."""
+    return signer.bearer()
