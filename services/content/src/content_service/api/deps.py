@@ -1,0 +1,51 @@
+"""Every dependency a test may override, in one place.
+
+Tests override :func:`get_current_claims` (who is calling) and :func:`get_db_session`
+(a rolled-back session), or leave them and send real tokens.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from content_service.core.config import ContentSettings
+from inkwell_runtime.auth import CurrentClaims, get_current_claims
+from inkwell_runtime.db import DbSession, get_db_session
+
+__all__ = [
+    "CurrentClaims",
+    "DbSession",
+    "Pagination",
+    "Settings",
+    "get_current_claims",
+    "get_db_session",
+    "get_settings",
+]
+
+
+def get_settings(request: Request) -> ContentSettings:
+    settings: ContentSettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[ContentSettings, Depends(get_settings)]
+
+PAGE_LIMIT_DEFAULT = 10
+PAGE_LIMIT_MAX = 100
+
+
+class PageParams:
+    """``?skip=&limit=``: skip ≥ 0, 1 ≤ limit ≤ 100, else 422."""
+
+    def __init__(
+        self,
+        skip: Annotated[int, Query(ge=0, description="Posts to skip")] = 0,
+        limit: Annotated[
+            int, Query(ge=1, le=PAGE_LIMIT_MAX, description="Posts per page")
+        ] = PAGE_LIMIT_DEFAULT,
+    ) -> None:
+        self.skip = skip
+        self.limit = limit
+
+
+Pagination = Annotated[PageParams, Depends()]

@@ -1,0 +1,91 @@
+"""Posts: list, read, write, edit, delete; and one author's posts."""
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from content_service import posts
+from content_service.api.deps import CurrentClaims, DbSession, Pagination
+from content_service.schemas import PostCreate, PostUpdate, post_page, post_read
+from contracts.errors import ErrorBody
+from contracts.posts import PostPage, PostRead
+
+router = APIRouter(tags=["posts"])
+
+_NOT_FOUND = {404: {"model": ErrorBody, "description": "Post not found"}}
+_UNAUTHORIZED = {401: {"model": ErrorBody, "description": "Missing or invalid token"}}
+
+
+def _forbidden(action: str) -> dict[int | str, dict[str, object]]:
+    return {403: {"model": ErrorBody, "description": f"Not authorized to {action} this post"}}
+
+
+@router.get("/api/posts", response_model=PostPage)
+async def list_posts(session: DbSession, page: Pagination) -> PostPage:
+    """Every post, newest first."""
+    return post_page(await posts.list_posts(session, skip=page.skip, limit=page.limit))
+
+
+@router.get("/api/users/{user_id}/posts", response_model=PostPage)
+async def list_user_posts(user_id: uuid.UUID, session: DbSession, page: Pagination) -> PostPage:
+    """One author's posts, newest first (an unknown user simply has none)."""
+    found = await posts.list_posts(session, skip=page.skip, limit=page.limit, author_id=user_id)
+    return post_page(found)
+
+
+@router.get("/api/posts/{post_id}", response_model=PostRead, responses=_NOT_FOUND)
+async def read_post(post_id: uuid.UUID, session: DbSession) -> PostRead:
+    try:
+        return post_read(await posts.get_post(session, post_id))
+    except posts.PostNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
+
+
+@router.post(
+    "/api/posts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostRead,
+    responses=_UNAUTHORIZED,
+)
+async def create_post(
+    body: PostCreate, claims: CurrentClaims, session: DbSession, response: Response
+) -> PostRead:
+    """The author is the caller, as their token names them."""
+    post = await posts.create_post(session, claims, title=body.title, content=body.content)
+    response.headers["Location"] = f"/api/posts/{post.id}"
+    return post_read(post)
+
+
+@router.patch(
+    "/api/posts/{post_id}",
+    response_model=PostRead,
+    responses={**_UNAUTHORIZED, **_forbidden("update"), **_NOT_FOUND},
+)
+async def update_post(
+    post_id: uuid.UUID, body: PostUpdate, claims: CurrentClaims, session: DbSession
+) -> PostRead:
+    """Change only the fields sent; only the author may."""
+    try:
+        post = await posts.update_post(
+            session, post_id, claims, title=body.title, content=body.content
+        )
+    except posts.PostNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
+    except posts.NotAuthorized as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.detail) from exc
+    return post_read(post)
+
+
+@router.delete(
+    "/api/posts/{post_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**_UNAUTHORIZED, **_forbidden("delete"), **_NOT_FOUND},
+)
+async def delete_post(post_id: uuid.UUID, claims: CurrentClaims, session: DbSession) -> None:
+    """The author, or an admin, may delete a post."""
+    try:
+        await posts.delete_post(session, post_id, claims)
+    except posts.PostNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
+    except posts.NotAuthorized as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.detail) from exc

@@ -1,0 +1,12 @@
+"""Content settings (environment variables; see the README's table)."""
+
+from inkwell_runtime.settings import ServiceSettings
+
+DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_content"
+
+
+class ContentSettings(ServiceSettings):
+    database_url: str = DEV_DATABASE_URL
+
+    def insecure_defaults(self) -> list[str]:
+        return ["database_url"] if self.database_url == DEV_DATABASE_URL else []

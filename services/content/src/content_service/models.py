@@ -1,0 +1,46 @@
+"""Content's table: posts, each carrying its author as the token named them when posting."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Index, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Post(Base):
+    """A blog post. ``author_id``/``author_username`` come from the verified token's claims.
+
+    There is no foreign key to a users table: users live in auth's database. The username is
+    a snapshot taken when the post was written (no call to auth per request).
+    """
+
+    __tablename__ = "posts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID]
+    author_username: Mapped[str] = mapped_column(Text)
+    date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        # Newest first, ties broken by id: one index scan (backwards) serves every page.
+        Index("ix_posts_date_posted_id", "date_posted", "id"),
+        Index("ix_posts_author_id_date_posted_id", "author_id", "date_posted", "id"),
+    )

@@ -1,0 +1,143 @@
+"""The rules of posts: who may change what, how pages are cut. Routes stay thin and call these.
+
+Writes lock the row (``SELECT … FOR UPDATE``) before checking ownership, so the check and the
+write see the same row, and an update writes only the columns the caller sent: two concurrent
+PATCHes of different fields both survive.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from content_service.models import Post, utcnow
+from contracts.auth import TokenClaims
+
+ADMIN_ROLE = "admin"
+
+
+class PostNotFound(Exception):
+    detail = "Post not found"
+
+
+class NotAuthorized(Exception):
+    """The caller may not perform ``action`` ("update" or "delete") on this post."""
+
+    def __init__(self, action: str) -> None:
+        self.detail = f"Not authorized to {action} this post"
+        super().__init__(self.detail)
+
+
+def may_update(claims: TokenClaims, post: Post) -> bool:
+    """Only the author edits a post: an admin may remove it, not put words in the author's mouth."""
+    return post.author_id == claims.user_id
+
+
+def may_delete(claims: TokenClaims, post: Post) -> bool:
+    """The author, or an admin (moderation)."""
+    return post.author_id == claims.user_id or claims.has_role(ADMIN_ROLE)
+
+
+def has_more(skip: int, returned: int, total: int) -> bool:
+    """Whether posts remain after this page."""
+    return skip + returned < total
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    total: int
+    skip: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return has_more(self.skip, len(self.posts), self.total)
+
+
+async def list_posts(
+    session: AsyncSession, *, skip: int, limit: int, author_id: uuid.UUID | None = None
+) -> Page:
+    """Newest first (ties broken by id, so pages never overlap nor skip a post)."""
+    query = select(Post)
+    if author_id is not None:
+        query = query.where(Post.author_id == author_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Post.date_posted.desc(), Post.id.desc()).offset(skip).limit(limit)
+    )
+    return Page(posts=list(rows), total=total or 0, skip=skip, limit=limit)
+
+
+async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:
+    post = await session.get(Post, post_id)
+    if post is None:
+        raise PostNotFound
+    return post
+
+
+async def create_post(
+    session: AsyncSession,
+    claims: TokenClaims,
+    *,
+    title: str,
+    content: str,
+    now: datetime | None = None,
+) -> Post:
+    moment = now or utcnow()
+    post = Post(
+        title=title,
+        content=content,
+        author_id=claims.user_id,
+        author_username=claims.username,
+        date_posted=moment,
+        updated_at=moment,
+    )
+    session.add(post)
+    await session.commit()
+    return post
+
+
+async def _locked(session: AsyncSession, post_id: uuid.UUID) -> Post:
+    """The post, its row locked until the transaction ends; ``populate_existing`` re-reads it."""
+    post = await session.get(Post, post_id, with_for_update=True, populate_existing=True)
+    if post is None:
+        raise PostNotFound
+    return post
+
+
+async def update_post(
+    session: AsyncSession,
+    post_id: uuid.UUID,
+    claims: TokenClaims,
+    *,
+    title: str | None = None,
+    content: str | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Change only the fields given (``None``: leave as is); the UPDATE names only those columns."""
+    post = await _locked(session, post_id)
+    if not may_update(claims, post):
+        await session.rollback()
+        raise NotAuthorized("update")
+    if title is None and content is None:
+        await session.rollback()
+        return post
+    if title is not None:
+        post.title = title
+    if content is not None:
+        post.content = content
+    post.updated_at = now or utcnow()
+    await session.commit()
+    return post
+
+
+async def delete_post(session: AsyncSession, post_id: uuid.UUID, claims: TokenClaims) -> None:
+    post = await _locked(session, post_id)
+    if not may_delete(claims, post):
+        await session.rollback()
+        raise NotAuthorized("delete")
+    await session.delete(post)
+    await session.commit()

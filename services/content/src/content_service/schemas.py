@@ -1,0 +1,83 @@
+"""Request bodies of the content API, and how storage rows become the shared response contracts.
+
+Titles and contents are stripped; whitespace-only is empty, hence 422. Unknown fields are 422
+too (``author_id`` in a body is a mistake or an attempt, never silently ignored).
+"""
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from content_service.models import Post
+from content_service.posts import Page
+from contracts.posts import Author, PostPage, PostRead
+
+TITLE_MAX = 200
+CONTENT_MAX = 50_000
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Content = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX)
+]
+
+
+class PostCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    content: Content
+
+
+class PostUpdate(BaseModel):
+    """A partial update: send only the fields to change; at least one.
+
+    ``null`` is not "unchanged" and not "blank": it is rejected (422), so a client that
+    serialises missing values as ``null`` cannot wipe a post by accident.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    title: Title | SkipJsonSchema[None] = Field(default=None)
+    content: Content | SkipJsonSchema[None] = Field(default=None)
+
+    @field_validator("title", "content", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "PostUpdate":
+        if not self.model_fields_set:
+            raise ValueError("nothing to update: send at least one of title, content")
+        return self
+
+
+def post_read(post: Post) -> PostRead:
+    return PostRead(
+        id=post.id,
+        title=post.title,
+        content=post.content,
+        author=Author(id=post.author_id, username=post.author_username),
+        date_posted=post.date_posted,
+        updated_at=post.updated_at,
+    )
+
+
+def post_page(page: Page) -> PostPage:
+    return PostPage(
+        posts=[post_read(p) for p in page.posts],
+        total=page.total,
+        skip=page.skip,
+        limit=page.limit,
+        has_more=page.has_more,
+    )
