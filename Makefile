@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= uv
+UV ?= $(CURDIR)/scripts/uv
 export UV_PYTHON_DOWNLOADS ?= never
 RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
