@@ -6,6 +6,7 @@ no route matches.
 """
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
@@ -150,9 +151,34 @@ async def client(app: FastAPI, respx_mock: respx.MockRouter) -> AsyncIterator[As
     """The app with its real lifespan (its pooled clients, intercepted by ``respx_mock``)."""
     async with (
         LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://weather-service.test") as client,
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://weather.local") as client,
     ):
         yield client
+
+
+ClientWith = Callable[..., AbstractAsyncContextManager[AsyncClient]]
+
+
+@pytest.fixture
+def client_with(
+    settings: WeatherSettings, signer: TestSigner, clock: FakeClock, respx_mock: respx.MockRouter
+) -> ClientWith:
+    """``async with client_with(weather_cache_seconds=0) as client``: the app with some settings
+    changed (same clock, same respx router)."""
+
+    @asynccontextmanager
+    async def make(**changes: Any) -> AsyncIterator[AsyncClient]:
+        app = create_app(
+            settings.model_copy(update=changes), token_verifier=signer.verifier(), clock=clock
+        )
+        transport = ASGITransport(app=app)
+        async with (
+            LifespanManager(app),
+            AsyncClient(transport=transport, base_url="http://weather.local") as client,
+        ):
+            yield client
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from inkwell_runtime.testing.tokens import TestSigner
-from weather_service.core.config import WeatherSettings
-from weather_service.main import create_app
 
-from .conftest import WEATHER_API, answer, j1, raise_
+from .conftest import WEATHER_API, ClientWith, answer, j1, raise_
 
 pytestmark = pytest.mark.anyio
 
@@ -125,7 +122,11 @@ async def test_other_provider_failures_are_502(
     ],
 )
 async def test_valid_cities_are_url_encoded_for_the_provider(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, city: str, raw_path: bytes
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    city: str,
+    raw_path: bytes,
 ) -> None:
     upstream.mock(side_effect=answer(json=j1()))
 
@@ -161,7 +162,9 @@ async def test_invalid_city_names_are_422_and_never_reach_the_provider(
     assert upstream.call_count == 0
 
 
-async def test_a_city_with_a_slash_is_no_route(client: AsyncClient, auth_headers: dict[str, str]) -> None:
+async def test_a_city_with_a_slash_is_no_route(
+    client: AsyncClient, auth_headers: dict[str, str]
+) -> None:
     response = await client.get("/api/weather/Paris%2F..%2Fadmin", headers=auth_headers)
 
     assert response.status_code == 404
@@ -169,7 +172,9 @@ async def test_a_city_with_a_slash_is_no_route(client: AsyncClient, auth_headers
 
 
 @pytest.mark.parametrize("path", ["/api/weather/Paris", "/api/weather/me"])
-async def test_a_token_is_required(client: AsyncClient, respx_mock: respx.MockRouter, path: str) -> None:
+async def test_a_token_is_required(
+    client: AsyncClient, respx_mock: respx.MockRouter, path: str
+) -> None:
     response = await client.get(path)
 
     assert response.status_code == 401
@@ -191,17 +196,13 @@ async def test_an_expired_token_is_rejected(
 
 
 async def test_a_provider_url_with_a_path_prefix_keeps_it(
-    respx_mock: respx.MockRouter, signer: TestSigner, settings: WeatherSettings
+    respx_mock: respx.MockRouter, client_with: ClientWith, auth_headers: dict[str, str]
 ) -> None:
     """WEATHER_API_URL may point at a mirror under a path (``https://mirror.example/wttr``)."""
     route = respx_mock.get(f"{WEATHER_API}/v2/Paris").mock(side_effect=answer(json=j1()))
-    app = create_app(
-        settings.model_copy(update={"weather_api_url": f"{WEATHER_API}/v2"}),
-        token_verifier=signer.verifier(),
-    )
 
-    async with LifespanManager(app), AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
-        response = await client.get("/api/weather/Paris", headers=signer.bearer())
+    async with client_with(weather_api_url=f"{WEATHER_API}/v2") as client:
+        response = await client.get("/api/weather/Paris", headers=auth_headers)
 
     assert response.status_code == 200
     assert route.call_count == 1

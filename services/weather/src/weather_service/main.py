@@ -52,21 +52,25 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            upstream = weather_client or await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=settings.weather_api_url,
-                    timeout=settings.weather_timeout_seconds,
-                    verify=tls_context(),
-                    headers={"Accept": "application/json", "User-Agent": "inkwell-weather"},
+            upstream = weather_client
+            if upstream is None:
+                upstream = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=settings.weather_api_url,
+                        timeout=settings.weather_timeout_seconds,
+                        verify=tls_context(),
+                        headers={"Accept": "application/json", "User-Agent": "inkwell-weather"},
+                    )
                 )
-            )
-            peers = preferences_client or await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=settings.preferences_url,
-                    timeout=settings.preferences_timeout_seconds,
-                    verify=tls_context(),
+            peers = preferences_client
+            if peers is None:
+                peers = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=settings.preferences_url,
+                        timeout=settings.preferences_timeout_seconds,
+                        verify=tls_context(),
+                    )
                 )
-            )
             app.state.weather = WeatherService(upstream, cache, breaker)
             app.state.preferences = PreferencesClient(peers)
             yield

@@ -23,7 +23,7 @@ from weather_service.clock import utc_now
 logger = logging.getLogger(__name__)
 
 CITY_MAX_LENGTH = 100
-CITY_PUNCTUATION = frozenset(" .'’-")
+CITY_PUNCTUATION = frozenset(" .'\u2019-")  # U+2019: the typographic apostrophe
 CITY_RULE = (
     "a city is 1 to 100 characters: letters of any script, spaces, hyphens, apostrophes and dots, "
     "starting with a letter"
@@ -31,7 +31,7 @@ CITY_RULE = (
 
 
 def is_valid_city(city: str) -> bool:
-    """Letters (``str.isalpha``: Unicode L*), combining marks, spaces, ``-``, ``'``, ``’``, ``.``."""
+    """Letters (``str.isalpha``: Unicode L*), combining marks, and the punctuation above."""
     if not 1 <= len(city) <= CITY_MAX_LENGTH or not city[0].isalpha():
         return False
     return all(
@@ -108,7 +108,7 @@ class Observation:
 
 
 def parse_j1(content: bytes) -> Observation:
-    """``current_condition[0]``'s description and temperature; anything unreadable → UpstreamFailure."""
+    """``current_condition[0]``'s description and temperature; unreadable → UpstreamFailure."""
     try:
         current = _J1.model_validate_json(content).current_condition[0]
     except ValidationError as exc:

@@ -14,7 +14,7 @@ class WeatherSettings(ServiceSettings):
     """How long a city's report is served from the cache (0 turns caching off)."""
     weather_cache_max_entries: int = Field(default=1024, ge=1)
     weather_breaker_failures: int = Field(default=5, ge=1)
-    """Consecutive upstream failures (5xx, 429, timeouts, unreadable bodies) that open the breaker."""
+    """Consecutive upstream failures (5xx, 429, timeouts, garbage) that open the breaker."""
     weather_breaker_reset_seconds: float = Field(default=30.0, gt=0)
     """How long the breaker stays open before one trial call (half-open) is let through."""
     preferences_url: str = "http://127.0.0.1:8003"

@@ -1,12 +1,12 @@
 """Weather for a city, and for the caller's preferred city."""
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
 
-from contracts.errors import ErrorBody
 from contracts.weather import WeatherReport
+from inkwell_runtime.errors import ServiceUnavailable, error_responses
 from weather_service import preferences as prefs
 from weather_service.api.deps import BearerToken, CurrentClaims, Preferences, Weather
 from weather_service.breaker import CircuitOpen
@@ -19,7 +19,6 @@ from weather_service.weather import (
     WeatherService,
     is_valid_city,
 )
-from inkwell_runtime.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +30,13 @@ PROVIDER_TIMEOUT = "Weather provider timed out"
 PREFERENCES_NOT_FOUND = "Preferences not found"
 PREFERENCES_UNAVAILABLE = "Preferences service unavailable"
 PREFERENCES_ERROR = "Preferences service error"
+CITY_DESCRIPTION = CITY_RULE[0].upper() + CITY_RULE[1:] + "."
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": description}
-
-
-_WEATHER_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error("Missing or invalid token"),
-    502: _error("The weather provider failed, answered garbage, or its circuit is open"),
-    504: _error("The weather provider timed out"),
+_WEATHER_ERRORS = {
+    401: "Missing or invalid token",
+    502: "The weather provider failed, answered garbage, or its circuit is open",
+    504: "The weather provider timed out",
 }
 
 
@@ -52,9 +48,8 @@ async def _report(service: WeatherService, city: str) -> WeatherReport:
         raise HTTPException(status.HTTP_404_NOT_FOUND, CITY_NOT_FOUND) from exc
     except CircuitOpen as exc:
         logger.info("weather provider circuit open: %s", exc)
-        raise HTTPException(
-            status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR, headers={"Retry-After": exc.retry_after_header}
-        ) from exc
+        headers = {"Retry-After": exc.retry_after_header}
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR, headers=headers) from exc
     except ProviderTimeout as exc:
         logger.warning("%s", exc)
         raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, PROVIDER_TIMEOUT) from exc
@@ -67,11 +62,14 @@ async def _report(service: WeatherService, city: str) -> WeatherReport:
 @router.get(
     "/api/weather/me",
     response_model=WeatherReport,
-    responses={
-        **_WEATHER_ERRORS,
-        404: _error("No preferences saved, or the preferred city is unknown"),
-        503: _error("The preferences service is unavailable"),
-    },
+    responses=error_responses(
+        {
+            **_WEATHER_ERRORS,
+            404: "No preferences saved, or the preferred city is unknown",
+            502: "The weather provider or the preferences service failed",
+            503: "The preferences service is unavailable",
+        }
+    ),
 )
 async def weather_for_me(
     claims: CurrentClaims, token: BearerToken, weather: Weather, preferences: Preferences
@@ -103,12 +101,12 @@ async def weather_for_me(
 @router.get(
     "/api/weather/{city}",
     response_model=WeatherReport,
-    responses={**_WEATHER_ERRORS, 404: _error("The provider does not know the city")},
+    responses=error_responses({**_WEATHER_ERRORS, 404: "The provider does not know the city"}),
 )
 async def weather_for_city(
     claims: CurrentClaims,
     weather: Weather,
-    city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_RULE.capitalize())],
+    city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_DESCRIPTION)],
 ) -> WeatherReport:
     """Current weather for a city (cached for `WEATHER_CACHE_SECONDS`)."""
     return await _report(weather, city)
