@@ -1,0 +1,27 @@
+"""The login rate limit: a moving window per client, in memory (the ``limits`` library).
+
+In memory means per gateway process: with several replicas, each allows the limit. The
+window's clock is ``time.time()`` (the library's), which tests move with ``time-machine``.
+"""
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+LOGIN = "login"
+
+
+class LoginRateLimiter:
+    def __init__(self, limit: str) -> None:
+        self.item: RateLimitItem = parse(limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def hit(self, client: str) -> int | None:
+        """Count one attempt; ``None`` when allowed, else the seconds until the next is."""
+        if await self._limiter.hit(self.item, LOGIN, client):
+            return None
+        stats = await self._limiter.get_window_stats(self.item, LOGIN, client)
+        return max(1, math.ceil(stats.reset_time - time.time()))

@@ -1,0 +1,138 @@
+"""Small composable fixtures for the gateway suite: settings → app → client, services mocked.
+
+The services are respx mocks on their own hostnames (``http://auth.internal`` …); a request
+for anything no test mocked fails loudly. ``call`` drives the app over raw ASGI, for the
+streaming tests that must see each ``http.response.body`` message as it is sent.
+"""
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import respx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from gateway.core.config import GatewaySettings
+from gateway.main import create_app
+from gateway.routing import SERVICES
+
+SERVICE_URLS = {name: f"http://{name}.internal" for name in SERVICES}
+CLIENT_IP = "203.0.113.7"
+
+
+@pytest.fixture
+def settings() -> GatewaySettings:
+    return GatewaySettings(
+        environment="test",
+        log_json=False,
+        login_rate_limit="off",
+        readiness_timeout_seconds=1,
+        **{f"{name}_url": url for name, url in SERVICE_URLS.items()},
+    )
+
+
+@pytest.fixture
+def services() -> Iterator[respx.MockRouter]:
+    """Every service, mocked; tests add the routes they expect the gateway to call."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def app(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI, services: respx.MockRouter) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, client=(CLIENT_IP, 50000))
+    async with AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        yield client
+
+
+@dataclass
+class Answer:
+    """What the app sent over ASGI, message by message."""
+
+    start: dict[str, Any] | None = None
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        assert self.start is not None
+        status: int = self.start["status"]
+        return status
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.start is not None
+        return {k.decode(): v.decode() for k, v in self.start["headers"]}
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(message["body"] for message in self.bodies)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.bodies) and not self.bodies[-1].get("more_body", False)
+
+
+Call = Callable[..., Awaitable[Answer]]
+
+
+@pytest.fixture
+def call(app: FastAPI) -> Call:
+    """Send one request straight over ASGI; ``on_body`` sees each body message as it is sent."""
+
+    async def call(
+        method: str,
+        path: str,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+        body: AsyncIterable[bytes] | None = None,
+        on_body: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> Answer:
+        answer = Answer()
+        chunks = body.__aiter__() if body is not None else None
+
+        async def receive() -> dict[str, Any]:
+            if chunks is None:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": chunk, "more_body": True}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer.start = message
+            else:
+                answer.bodies.append(message)
+                if on_body is not None:
+                    await on_body(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"gateway.test")]
+            + [(k.lower().encode(), v.encode()) for k, v in headers],
+            "client": (CLIENT_IP, 50000),
+            "server": ("gateway.test", 80),
+        }
+        await app(scope, receive, send)
+        return answer
+
+    return call
