@@ -1,0 +1,280 @@
+"""What a local Inkwell stack is made of: ports, folders, databases, stand-ins, env per child.
+
+Two profiles share one shape:
+
+- ``dev`` (``make dev``): conventional ports (gateway 8000, services 8001..8005, S3 4566,
+  Mongo 27017), data kept under ``.data/dev`` so it survives a restart, and every setting the
+  services read taken from the caller's environment (``DATABASE_URL``'s server,
+  ``WEATHER_API_URL``, ``MONGO_URL``, ``AWS_ENDPOINT_URL_S3``, ...).
+- ``e2e`` (the e2e suite's ``E2E_STACK=local``): its own ports (base 18000), its own databases
+  (``inkwell_e2e_auth``, ``inkwell_e2e_content``, dropped and recreated), a fresh Mongo file and
+  bucket, and the weather stub as upstream, so a run is repeatable and never touches a
+  developer's ``make dev``.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy.engine import URL, make_url
+
+Profile = Literal["dev", "e2e"]
+S3Kind = Literal["moto", "localstack", "external"]
+
+HOST = "127.0.0.1"
+SERVICES: dict[str, str] = {
+    "auth": "auth_service.main:create_app",
+    "content": "content_service.main:create_app",
+    "preferences": "preferences_service.main:create_app",
+    "media": "media_service.main:create_app",
+    "weather": "weather_service.main:create_app",
+}
+GATEWAY_FACTORY = "gateway.main:create_app"
+DATABASE_SERVICES = ("auth", "content")
+"""Services with a PostgreSQL database of their own (and Alembic migrations)."""
+
+CONVENTIONAL_PORTS: dict[str, int] = {
+    "gateway": 8000,
+    "auth": 8001,
+    "content": 8002,
+    "preferences": 8003,
+    "media": 8004,
+    "weather": 8005,
+    "weather-stub": 8009,
+    "s3": 4566,
+    "mongo": 27017,
+}
+PORT_OFFSETS: dict[str, int] = {
+    "gateway": 0,
+    "auth": 1,
+    "content": 2,
+    "preferences": 3,
+    "media": 4,
+    "weather": 5,
+    "weather-stub": 9,
+    "s3": 10,
+    "mongo": 11,
+}
+E2E_PORT_BASE = 18000
+DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+TEST_AWS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+E2E_BUCKET = "inkwell-e2e-media"
+E2E_MONGO_DATABASE = "inkwell_e2e_preferences"
+E2E_SERVICE_ENV: dict[str, str] = {
+    # Suites that log many users in switch the gateway's login rate limit off.
+    "LOGIN_RATE_LIMIT": "off",
+    # Cheaper password hashing: the suite checks flows, not argon2's cost.
+    "ARGON2_TIME_COST": "1",
+    "ARGON2_MEMORY_KIB": "8192",
+    # The stub's slow city answers after 3 s: a 1 s timeout makes it a 504 quickly, and an open
+    # breaker closes again after 2 s, so one test's faults do not leak into the next.
+    "WEATHER_TIMEOUT_SECONDS": "1",
+    "WEATHER_BREAKER_RESET_SECONDS": "2",
+}
+
+
+class ConfigError(ValueError):
+    """A setting of the runner itself is unusable (reported without a traceback)."""
+
+
+def find_root() -> Path:
+    """The repository (where ``.data/`` and ``.run/`` go): this file's checkout, else the cwd."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "e2e" / "pyproject.toml").is_file() and (parent / "pyproject.toml").is_file():
+            return parent
+    return Path.cwd()
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(f"INKWELL_{name.upper().replace('-', '_')}_PORT")
+    if raw is None:
+        return default
+    return _int(raw, f"INKWELL_{name.upper().replace('-', '_')}_PORT")
+
+
+def _int(raw: str, var: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise ConfigError(f"{var}={raw!r} is not a port number")
+    return value
+
+
+def layout(base: int | None) -> dict[str, int]:
+    """Ports for every component: the conventional ones, or ``base`` + a fixed offset each."""
+    if base is None:
+        return dict(CONVENTIONAL_PORTS)
+    ports = {name: base + offset for name, offset in PORT_OFFSETS.items()}
+    too_high = [name for name, port in ports.items() if port > 65535]
+    if too_high:
+        raise ConfigError(f"port base {base} puts {', '.join(too_high)} above 65535")
+    return ports
+
+
+def database_url(server: str, database: str) -> str:
+    """``server``'s URL (any database, any driver) naming ``database``, with asyncpg."""
+    url: URL = make_url(server)
+    return url.set(drivername="postgresql+asyncpg", database=database).render_as_string(
+        hide_password=False
+    )
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    profile: Profile
+    root: Path
+    data_dir: Path
+    run_dir: Path
+    ports: Mapping[str, int]
+    database_urls: Mapping[str, str]
+    """Per service with a database: its full SQLAlchemy URL."""
+    s3: S3Kind = "moto"
+    s3_endpoint_override: str | None = None
+    mongo_url_override: str | None = None
+    weather_api_url: str | None = None
+    """``WEATHER_API_URL`` for the weather service; ``None``: the service's default."""
+    weather_stub: bool = False
+    reset: bool = False
+    """Drop the databases, wipe the Mongo file: every start begins empty (the e2e profile)."""
+    service_env: Mapping[str, str] = field(default_factory=dict)
+    """Extra variables every service gets (they win over the caller's environment)."""
+    start_timeout: float = 120.0
+    host: str = HOST
+
+    # -- derived ------------------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url("gateway")
+
+    @property
+    def s3_endpoint(self) -> str:
+        return self.s3_endpoint_override or self.url("s3")
+
+    @property
+    def mongo_url(self) -> str:
+        return (
+            self.mongo_url_override
+            or f"mongodb://{self.host}:{self.ports['mongo']}/?directConnection=true"
+        )
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def mongo_data_dir(self) -> Path:
+        return self.data_dir / "mongo"
+
+    @property
+    def jwt_key_file(self) -> Path:
+        return self.data_dir / "auth" / "jwt-dev-key.pem"
+
+    @property
+    def bucket(self) -> str | None:
+        return self.service_env.get("S3_BUCKET")
+
+    @property
+    def mongo_database(self) -> str | None:
+        return self.service_env.get("MONGO_DATABASE")
+
+    @property
+    def postgres_server(self) -> str:
+        """The server the databases live on, as a URL to its ``postgres`` database."""
+        first = next(iter(self.database_urls.values()))
+        return database_url(first, "postgres")
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        profile: Profile = "dev",
+        weather_stub: bool | None = None,
+        reset: bool | None = None,
+        root: Path | None = None,
+    ) -> "StackConfig":
+        env = os.environ if env is None else env
+        root = root or find_root()
+        if profile == "e2e":
+            return cls._e2e(env, root)
+        return cls._dev(env, root, weather_stub=weather_stub, reset=reset)
+
+    @classmethod
+    def _dev(
+        cls, env: Mapping[str, str], root: Path, *, weather_stub: bool | None, reset: bool | None
+    ) -> "StackConfig":
+        raw_base = env.get("INKWELL_PORT_BASE")
+        base = _int(raw_base, "INKWELL_PORT_BASE") if raw_base else None
+        ports = {name: _port(env, name, port) for name, port in layout(base).items()}
+        suffix = "dev" if base is None else f"dev-{base}"
+        server = env.get("DATABASE_URL") or DEFAULT_SERVER_URL
+        databases = {
+            name: env.get(f"{name.upper()}_DATABASE_URL") or database_url(server, f"inkwell_{name}")
+            for name in DATABASE_SERVICES
+        }
+        s3_override = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        s3_kind = env.get("INKWELL_S3", "moto")
+        if s3_kind not in ("moto", "localstack"):
+            raise ConfigError(f"INKWELL_S3={s3_kind!r}: expected moto or localstack")
+        stub = weather_stub if weather_stub is not None else _flag(env.get("INKWELL_WEATHER_STUB"))
+        return cls(
+            profile="dev",
+            root=root,
+            data_dir=_dir(env.get("INKWELL_DATA_DIR"), root / ".data" / suffix),
+            run_dir=_dir(env.get("INKWELL_RUN_DIR"), root / ".run" / suffix),
+            ports=ports,
+            database_urls=databases,
+            s3="external" if s3_override else s3_kind,  # type: ignore[arg-type]
+            s3_endpoint_override=s3_override,
+            mongo_url_override=env.get("MONGO_URL"),
+            weather_api_url=None if stub else env.get("WEATHER_API_URL"),
+            weather_stub=stub,
+            reset=bool(reset),
+            start_timeout=float(env.get("INKWELL_START_TIMEOUT", "120")),
+        )
+
+    @classmethod
+    def _e2e(cls, env: Mapping[str, str], root: Path) -> "StackConfig":
+        base = _int(env.get("E2E_PORT_BASE", str(E2E_PORT_BASE)), "E2E_PORT_BASE")
+        server = env.get("E2E_DATABASE_URL") or env.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL
+        return cls(
+            profile="e2e",
+            root=root,
+            data_dir=_dir(env.get("E2E_DATA_DIR"), root / ".data" / "e2e"),
+            run_dir=_dir(env.get("E2E_RUN_DIR"), root / ".run" / "e2e"),
+            ports=layout(base),
+            database_urls={
+                name: database_url(server, f"inkwell_e2e_{name}") for name in DATABASE_SERVICES
+            },
+            s3="moto",
+            weather_stub=True,
+            reset=True,
+            service_env={
+                **E2E_SERVICE_ENV,
+                "S3_BUCKET": E2E_BUCKET,
+                "MONGO_DATABASE": E2E_MONGO_DATABASE,
+            },
+            start_timeout=float(env.get("E2E_START_TIMEOUT", "120")),
+        )
+
+
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dir(raw: str | None, default: Path) -> Path:
+    """A folder from the environment (relative to the current directory), else ``default``."""
+    return Path(raw).resolve() if raw else default

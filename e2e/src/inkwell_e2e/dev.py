@@ -1,0 +1,107 @@
+"""``make dev``: the whole of Inkwell as local processes, until Ctrl-C.
+
+    python -m inkwell_e2e.dev [--weather-stub] [--fresh]
+
+Starts PostgreSQL's databases (migrated), an S3 endpoint, a Mongo endpoint, the five services
+and the gateway; waits for every ``/readyz``; prints a table; then watches the children until
+SIGINT or SIGTERM, when it stops every one of them. Settings come from the environment: the
+services' own (``DATABASE_URL``, ``WEATHER_API_URL``, ``MONGO_URL``, ``AWS_ENDPOINT_URL_S3``,
+``LOGIN_RATE_LIMIT``, ...) and the runner's (``INKWELL_PORT_BASE``, ``INKWELL_<NAME>_PORT``,
+``INKWELL_DATA_DIR``, ``INKWELL_RUN_DIR``, ``INKWELL_S3``, ``INKWELL_WEATHER_STUB``,
+``INKWELL_START_TIMEOUT``); docs/running-locally.md lists them.
+"""
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from inkwell_e2e.config import ConfigError, StackConfig
+from inkwell_e2e.stack import (
+    Interrupted,
+    StackError,
+    Supervisor,
+    format_table,
+    log_tail,
+)
+
+WATCH_SECONDS = 0.5
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m inkwell_e2e.dev",
+        description="Run the whole Inkwell system as local processes (no Docker needed).",
+    )
+    parser.add_argument(
+        "--weather-stub",
+        action="store_true",
+        default=None,
+        help="run the wttr.in-compatible stub and point the weather service at it "
+        "(for machines without internet; env INKWELL_WEATHER_STUB=1)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: drop the auth and content databases and the Mongo data first",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = StackConfig.from_env(
+            profile="dev", weather_stub=args.weather_stub, reset=args.fresh
+        )
+    except ConfigError as exc:
+        print(f"inkwell dev: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    supervisor = Supervisor(config, out=lambda line: print(line, flush=True), interrupted=stop)
+    try:
+        supervisor.up()
+        print(flush=True)
+        print(format_table(supervisor.table()), flush=True)
+        print(
+            f"\nLogs: {config.log_dir}/<name>.log. Ctrl-C stops everything.",
+            flush=True,
+        )
+        while not stop.wait(WATCH_SECONDS):
+            for child in supervisor.exited():
+                code = child.proc.returncode if child.proc else None
+                print(
+                    f"inkwell dev: {child.name} exited (code {code}); the others keep running. "
+                    f"Last lines of {child.log}:\n{log_tail(child.log)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    except Interrupted:
+        pass
+    except StackError as exc:
+        print(f"inkwell dev: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        # A second Ctrl-C must not cut the teardown short and leave children behind.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        if supervisor.children and any(c.running for c in supervisor.children.values()):
+            print("\ninkwell dev: stopping ...", flush=True)
+            supervisor.down()
+            print("inkwell dev: stopped", flush=True)
+        else:
+            supervisor.down()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Stand-ins for third parties the system calls (no test may reach the internet)."""

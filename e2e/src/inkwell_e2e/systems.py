@@ -1,0 +1,245 @@
+"""The system under test, however it was brought up (``E2E_STACK``).
+
+- ``local`` (default): the ``make dev`` supervisor, with the e2e profile (own ports from
+  ``E2E_PORT_BASE`` = 18000, own databases, fresh stores, the weather stub as upstream).
+- ``compose``: ``docker compose up --wait`` through testcontainers' ``DockerCompose``, with the
+  ``e2e`` profile (the weather stub); endpoints as published by docker-compose.yml.
+- ``external``: a system already running at ``GATEWAY_URL`` (e.g. ``make dev --weather-stub``).
+
+Tests talk HTTP to ``gateway_url`` only; the stores (bucket, Mongo, PostgreSQL) are read for
+side-effect checks, and ``control`` stops and starts one service for the outage tests.
+"""
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from inkwell_e2e.config import StackConfig, find_root
+from inkwell_e2e.stack import Supervisor
+
+Out = Callable[[str], None]
+STACKS = ("local", "compose", "external")
+READY_TIMEOUT = 90.0
+
+
+class Control(Protocol):
+    """Stops and starts one service of the running system."""
+
+    def stop(self, service: str) -> None: ...
+
+    def start(self, service: str) -> None:
+        """Start it again and return once it is ready."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Where the tests look for side effects; ``None``: that check is not made."""
+
+    s3_endpoint: str | None = None
+    bucket: str | None = None
+    mongo_url: str | None = None
+    mongo_database: str | None = None
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    """auth / content: SQLAlchemy URLs (asyncpg) of their databases."""
+    weather_stub_url: str | None = None
+    """Where the weather stub answers ``/_stub/calls``."""
+
+
+@dataclass(frozen=True)
+class System:
+    kind: str
+    gateway_url: str
+    stores: Stores
+    control: Control | None = None
+    """Stops and starts a service (None: the outage tests are skipped)."""
+    supervisor: Supervisor | None = None
+    """The local stack's supervisor (``local`` only)."""
+
+
+class SupervisorControl:
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def stop(self, service: str) -> None:
+        self.supervisor.stop(service)
+
+    def start(self, service: str) -> None:
+        self.supervisor.restart(service)
+
+
+class ComposeControl:
+    """``docker compose stop|start <service>``, then wait until the gateway sees it up."""
+
+    def __init__(self, command: list[str], cwd: Path, gateway_url: str) -> None:
+        self.command = command
+        self.cwd = cwd
+        self.gateway_url = gateway_url
+
+    def stop(self, service: str) -> None:
+        subprocess.run([*self.command, "stop", service], cwd=self.cwd, check=True)
+
+    def start(self, service: str) -> None:
+        subprocess.run([*self.command, "start", service], cwd=self.cwd, check=True)
+        wait_until_service_up(self.gateway_url, service)
+
+
+def wait_until_service_up(gateway_url: str, service: str, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=5.0) as client:
+        while True:
+            try:
+                body = client.get(f"{gateway_url}/readyz").json()
+                if body.get("services", {}).get(service) == "up":
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service} not up behind {gateway_url} within {timeout:.0f}s")
+            time.sleep(0.2)
+
+
+def wait_until_ready(gateway_url: str, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=5.0) as client:
+        while True:
+            try:
+                if client.get(f"{gateway_url}/readyz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{gateway_url}/readyz not 200 within {timeout:.0f}s")
+            time.sleep(0.2)
+
+
+def stores_from_env(env: Mapping[str, str], defaults: Mapping[str, str]) -> Stores:
+    """Side-effect endpoints: ``E2E_*`` variables, else ``defaults``; ``E2E_STORES=off``: none."""
+    if env.get("E2E_STORES", "on").lower() in {"0", "off", "false", "no"}:
+        return Stores()
+
+    def get(name: str) -> str | None:
+        return env.get(name, defaults.get(name, "")) or None
+
+    return Stores(
+        s3_endpoint=get("E2E_S3_ENDPOINT"),
+        bucket=get("E2E_S3_BUCKET"),
+        mongo_url=get("E2E_MONGO_URL"),
+        mongo_database=get("E2E_MONGO_DATABASE"),
+        database_urls={
+            service: url
+            for service in ("auth", "content")
+            if (url := get(f"E2E_{service.upper()}_DATABASE_URL"))
+        },
+        weather_stub_url=get("E2E_WEATHER_STUB_URL"),
+    )
+
+
+@contextmanager
+def local_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
+    config = StackConfig.from_env(env, profile="e2e")
+    supervisor = Supervisor(config, out=out)
+    supervisor.up()
+    try:
+        yield System(
+            kind="local",
+            gateway_url=config.gateway_url,
+            stores=Stores(
+                s3_endpoint=config.s3_endpoint,
+                bucket=config.bucket,
+                mongo_url=config.mongo_url,
+                mongo_database=config.mongo_database,
+                database_urls=dict(config.database_urls),
+                weather_stub_url=config.url("weather-stub"),
+            ),
+            control=SupervisorControl(supervisor),
+            supervisor=supervisor,
+        )
+    finally:
+        out(f"inkwell e2e: stopping the local stack (logs in {config.log_dir})")
+        supervisor.down()
+
+
+COMPOSE_DEFAULTS = {
+    "E2E_S3_ENDPOINT": "http://127.0.0.1:4566",
+    "E2E_S3_BUCKET": "inkwell-media",
+    "E2E_MONGO_URL": "mongodb://127.0.0.1:27017/?directConnection=true",
+    "E2E_MONGO_DATABASE": "inkwell",
+    "E2E_AUTH_DATABASE_URL": "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_auth",
+    "E2E_CONTENT_DATABASE_URL": (
+        "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_content"
+    ),
+}
+EXTERNAL_DEFAULTS = {
+    # What `make dev` uses on its conventional ports.
+    "E2E_S3_ENDPOINT": "http://127.0.0.1:4566",
+    "E2E_S3_BUCKET": "inkwell-media",
+    "E2E_MONGO_URL": "mongodb://127.0.0.1:27017/?directConnection=true",
+    "E2E_MONGO_DATABASE": "inkwell",
+    "E2E_AUTH_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth",
+    "E2E_CONTENT_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_content",
+    "E2E_WEATHER_STUB_URL": "http://127.0.0.1:8009",
+}
+
+
+@contextmanager
+def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
+    from testcontainers.compose import DockerCompose
+
+    root = find_root()
+    files = env.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(",")
+    compose = DockerCompose(
+        context=root,
+        compose_file_name=[f.strip() for f in files if f.strip()],
+        profiles=["e2e"],
+        wait=True,
+        build=env.get("E2E_COMPOSE_BUILD", "0") == "1",
+    )
+    gateway_url = env.get("GATEWAY_URL", "http://127.0.0.1:8000")
+    out(f"inkwell e2e: docker compose up --wait ({', '.join(files)})")
+    compose.start()
+    try:
+        wait_until_ready(gateway_url)
+        yield System(
+            kind="compose",
+            gateway_url=gateway_url,
+            control=ComposeControl(compose.compose_command_property, root, gateway_url),
+            stores=stores_from_env(env, COMPOSE_DEFAULTS),
+        )
+    finally:
+        if env.get("E2E_COMPOSE_KEEP", "0") != "1":
+            out("inkwell e2e: docker compose down")
+            compose.stop()
+
+
+@contextmanager
+def external_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
+    gateway_url = env.get("GATEWAY_URL", "http://127.0.0.1:8000")
+    out(f"inkwell e2e: using the system at {gateway_url}")
+    wait_until_ready(gateway_url, timeout=float(env.get("E2E_READY_TIMEOUT", "10")))
+    yield System(
+        kind="external",
+        gateway_url=gateway_url,
+        stores=stores_from_env(env, EXTERNAL_DEFAULTS),
+    )
+
+
+def system_from_env(
+    out: Out, env: Mapping[str, str] | None = None
+) -> AbstractContextManager[System]:
+    env = os.environ if env is None else env
+    kind = env.get("E2E_STACK", "local")
+    if kind == "local":
+        return local_system(out, env)
+    if kind == "compose":
+        return compose_system(out, env)
+    if kind == "external":
+        return external_system(out, env)
+    raise ValueError(f"E2E_STACK={kind!r}: expected one of {', '.join(STACKS)}")
