@@ -1,1 +1,1 @@
-"""preferences_service."""
+"""The preferences service: each user's settings (city, units) in MongoDB."""

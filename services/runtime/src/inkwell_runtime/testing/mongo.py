@@ -23,9 +23,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from mongoeco.engines import MemoryEngine, SQLiteEngine
-from mongoeco.wire import AsyncMongoEcoProxyServer
-
 DEFAULT_HOST = "127.0.0.1"
 DATA_FILE = "mongoeco.sqlite3"
 
@@ -38,6 +35,10 @@ async def mongo_wire_server(
 
     ``path`` is an SQLite file (data survives restarts); ``None`` keeps everything in memory.
     """
+    # Imported here: mongoeco takes seconds to import, and suites on a real MongoDB never need it.
+    from mongoeco.engines import MemoryEngine, SQLiteEngine
+    from mongoeco.wire import AsyncMongoEcoProxyServer
+
     engine = SQLiteEngine(path) if path is not None else MemoryEngine()
     async with AsyncMongoEcoProxyServer(engine=engine, host=host, port=port) as server:
         yield server.address.uri
