@@ -60,6 +60,16 @@ def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
     }
 
 
+def saved(city: str = "Lisbon") -> dict[str, Any]:
+    """The preferences service's 200 body, as its contract says (checked against its committed
+    OpenAPI in ``test_preferences_contract.py``)."""
+    return {"city": city, "units": "metric", "updated_at": "2026-11-20T08:30:00Z"}
+
+
+NO_PREFERENCES = {"detail": "Preferences not found"}
+REJECTED_TOKEN = {"detail": "Could not validate credentials"}
+
+
 ResponseFactory = Callable[[httpx.Request], httpx.Response]
 
 

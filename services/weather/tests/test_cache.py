@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 import respx
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from .conftest import CACHE_SECONDS, ClientWith, FakeClock, answer, j1
@@ -117,7 +118,7 @@ async def test_failures_are_not_cached(
 
 
 async def test_concurrent_misses_make_one_upstream_call(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route
+    app: FastAPI, client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route
 ) -> None:
     """Single flight: the second caller waits for the first call instead of making its own."""
     called, release = anyio.Event(), anyio.Event()
@@ -142,6 +143,7 @@ async def test_concurrent_misses_make_one_upstream_call(
 
     assert upstream.call_count == 1
     assert (results["first"]["cached"], results["second"]["cached"]) == (False, True)
+    assert len(app.state.weather.in_flight) == 0  # no lock left behind per city ever asked
 
 
 async def test_zero_cache_seconds_turns_caching_off(

@@ -160,14 +160,14 @@ class WeatherService:
         self.client = client
         self.cache = cache
         self.breaker = breaker
-        self._in_flight = _KeyedLocks()
+        self.in_flight = _KeyedLocks()
 
     async def report(self, city: str) -> WeatherReport:
         city = normalize_city(city)
         key = cache_key(city)
         if (hit := self.cache.get(key)) is not None:
             return hit.report(city, cached=True)
-        async with self._in_flight.hold(key):
+        async with self.in_flight.hold(key):
             if (hit := self.cache.get(key)) is not None:
                 return hit.report(city, cached=True)
             observation = await self._fetch(city)

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from inkwell_runtime.auth import CurrentClaims, get_bearer_token, get_current_claims
-from weather_service.core.config import WeatherSettings
 from weather_service.preferences import PreferencesClient
 from weather_service.weather import WeatherService
 
@@ -13,19 +12,12 @@ __all__ = [
     "BearerToken",
     "CurrentClaims",
     "Preferences",
-    "Settings",
     "Weather",
     "get_bearer_token",
     "get_current_claims",
     "get_preferences_client",
-    "get_settings",
     "get_weather_service",
 ]
-
-
-def get_settings(request: Request) -> WeatherSettings:
-    settings: WeatherSettings = request.app.state.settings
-    return settings
 
 
 def get_weather_service(request: Request) -> WeatherService:
@@ -38,7 +30,6 @@ def get_preferences_client(request: Request) -> PreferencesClient:
     return client
 
 
-Settings = Annotated[WeatherSettings, Depends(get_settings)]
 Weather = Annotated[WeatherService, Depends(get_weather_service)]
 Preferences = Annotated[PreferencesClient, Depends(get_preferences_client)]
 BearerToken = Annotated[str, Depends(get_bearer_token)]
