@@ -1,0 +1,61 @@
+# One image recipe for every Inkwell service and the gateway (docs/compose.md says why one file).
+#
+#   docker build --build-arg PACKAGE=auth-service --build-arg MODULE=auth_service -t inkwell/auth .
+#
+# PACKAGE is the uv workspace package, MODULE its import name (`<MODULE>.main:create_app`).
+# BASE_IMAGE may be any Debian-like image with python3.13 (and its venv module) on PATH:
+# python:3.13-slim by default; the air-gapped run (e2e/airgapped/run.sh) passes a debootstrapped
+# Debian trixie. Both stages use it, so the venv's interpreter path is the same in both.
+ARG BASE_IMAGE=python:3.13-slim
+
+# --- the lock's manifests only: the dependency layer below stays cached while only code changes
+FROM ${BASE_IMAGE} AS manifests
+COPY . /src
+RUN find /src -type f ! -name pyproject.toml ! -name uv.lock -delete \
+    && find /src -type d -empty -delete
+
+# --- build: a venv at /app/.venv with the package and exactly its locked dependencies
+FROM ${BASE_IMAGE} AS build
+ARG UV_VERSION=0.13.9
+ARG PACKAGE
+ENV UV_PYTHON=python3 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+# uv from PyPI rather than COPY --from its image: an air-gapped build reaches a PyPI mirror, no registry.
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
+WORKDIR /src
+COPY --from=manifests /src /src
+RUN --mount=type=cache,target=/root/.cache/uv \
+    test -n "${PACKAGE}" \
+    && /opt/uv/bin/uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
+COPY . /src
+RUN --mount=type=cache,target=/root/.cache/uv \
+    /opt/uv/bin/uv sync --frozen --no-dev --no-editable --package "${PACKAGE}"
+
+# --- runtime: the venv, a non-root user, nothing else
+FROM ${BASE_IMAGE} AS runtime
+ARG MODULE
+ARG PORT=8000
+ENV PATH=/app/.venv/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    APP_MODULE=${MODULE} \
+    PORT=${PORT}
+RUN test -n "${MODULE}" \
+    && groupadd --system --gid 10001 inkwell \
+    && useradd --system --uid 10001 --gid inkwell --no-create-home --home-dir /app \
+        --shell /usr/sbin/nologin inkwell
+COPY --from=build /app/.venv /app/.venv
+WORKDIR /app
+# numeric, so a runtime (Kubernetes runAsNonRoot) can verify it is not root
+USER 10001:10001
+EXPOSE ${PORT}
+# Healthy means ready: /readyz checks the service's own dependencies (database, Mongo, S3, ...).
+# python, not curl: slim images have no curl.
+HEALTHCHECK --interval=5s --timeout=4s --start-period=60s --retries=5 \
+    CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=3)"]
+# exec: uvicorn is PID 1 and gets SIGTERM from `docker stop` (a graceful shutdown).
+CMD ["sh", "-c", "exec uvicorn --factory \"${APP_MODULE}.main:create_app\" --host 0.0.0.0 --port \"${PORT}\""]
