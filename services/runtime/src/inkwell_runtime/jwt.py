@@ -33,7 +33,9 @@ class SigningKey:
 
     def __init__(self, private_pem: str, kid: str | None = None) -> None:
         self.private_pem = private_pem
-        public = jwk.construct(private_pem, ALGORITHM).public_key().to_dict()
+        # Parsed once: loading (and validating) an RSA PEM costs ~100x a signature.
+        self._private_key = jwk.construct(private_pem, ALGORITHM)
+        public = self._private_key.public_key().to_dict()
         self.kid = kid or _thumbprint(public)
         self.public_jwk: dict[str, str] = {
             **public,
@@ -69,7 +71,7 @@ class SigningKey:
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jose_jwt.encode(
-            claims, self.private_pem, algorithm=ALGORITHM, headers={"kid": self.kid}
+            claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self.kid}
         )
 
     def issue(
