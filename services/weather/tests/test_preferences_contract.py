@@ -32,7 +32,7 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def operation(document: dict[str, Any]) -> dict[str, Any]:
-    """``GET /api/preferences/me``: the one operation the weather service calls."""
+    """``GET /api/users/me/preferences``: the one operation the weather service calls."""
     assert PREFERENCES_PATH in document["paths"], f"{PREFERENCES_PATH} is not in the contract"
     path_item = document["paths"][PREFERENCES_PATH]
     assert "get" in path_item, f"GET {PREFERENCES_PATH} is not in the contract"

@@ -52,7 +52,7 @@ async def test_weather_for_the_preferred_city(
     }
     asked = preferences.calls.last.request
     assert asked.method == "GET"
-    assert asked.url.path == "/api/preferences/me"
+    assert asked.url.path == "/api/users/me/preferences"
     assert asked.headers["Authorization"] == auth_headers["Authorization"]  # the caller's own
     assert asked.headers["X-Request-ID"] == "trace-me-1"
     assert [c.request.url.path for c in sunny.calls] == ["/Lisbon"]

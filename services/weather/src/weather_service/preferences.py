@@ -11,7 +11,7 @@ from inkwell_runtime.app import REQUEST_ID_HEADER
 
 logger = logging.getLogger(__name__)
 
-PREFERENCES_PATH = "/api/preferences/me"
+PREFERENCES_PATH = "/api/users/me/preferences"
 """``GET`` → 200 ``contracts.preferences.Preferences``, 404 when the caller has none, 401."""
 
 
