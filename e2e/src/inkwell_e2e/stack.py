@@ -422,8 +422,6 @@ class Supervisor:
         env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
         if name in cfg.database_urls:
             env["DATABASE_URL"] = cfg.database_urls[name]
-        if name == "auth" and "JWT_PRIVATE_KEY" not in os.environ:
-            env["JWT_PRIVATE_KEY"] = dev_signing_key(cfg.jwt_key_file)
         if name == "preferences":
             env["MONGO_URL"] = cfg.mongo_url
         if name == "media":
@@ -481,6 +479,10 @@ class Supervisor:
             shutil.rmtree(cfg.mongo_data_dir)
         for child in self.children.values():
             child.log.write_text("")
+        auth = self.children.get("auth")
+        if auth is not None and "JWT_PRIVATE_KEY" not in auth.env:
+            # One key per data folder, not per process: tokens outlive a restart of auth.
+            auth.env["JWT_PRIVATE_KEY"] = dev_signing_key(cfg.jwt_key_file)
 
     def _ports_message(self, taken: list[Child]) -> str:
         lines = [f"port {c.port} ({c.name}) on {self.config.host} is already in use" for c in taken]
