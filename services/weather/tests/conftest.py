@@ -141,7 +141,7 @@ def upstream_answer(request: pytest.FixtureRequest, upstream: respx.Route) -> st
 
 @pytest.fixture
 def preferences(respx_mock: respx.MockRouter) -> respx.Route:
-    """The preferences service's ``GET /api/users/me/preferences``; a test decides what it answers."""
+    """Preferences' ``GET /api/users/me/preferences``; a test decides what it answers."""
     return respx_mock.get(f"{PREFERENCES_URL}{PREFERENCES_PATH}", name="preferences")
 
 
