@@ -7,6 +7,7 @@ streaming tests that must see each ``http.response.body`` message as it is sent.
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -23,8 +24,9 @@ SERVICE_URLS = {name: f"http://{name}.internal" for name in SERVICES}
 CLIENT_IP = "203.0.113.7"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings() -> GatewaySettings:
+    """Shared by the suite: tests that need other values build their own with ``model_copy``."""
     return GatewaySettings(
         environment="test",
         log_json=False,
@@ -41,8 +43,9 @@ def services() -> Iterator[respx.MockRouter]:
         yield router
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def app(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
+    """One gateway for the suite (it keeps no state between requests with these settings)."""
     app = create_app(settings)
     async with LifespanManager(app):
         yield app
@@ -85,54 +88,61 @@ class Answer:
 Call = Callable[..., Awaitable[Answer]]
 
 
+async def asgi_call(
+    app: FastAPI,
+    method: str,
+    path: str,
+    *,
+    headers: Sequence[tuple[str, str]] = (),
+    body: AsyncIterable[bytes | None] | None = None,
+    on_body: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> Answer:
+    """Send one request straight over ASGI; ``on_body`` sees each body message as it is sent.
+
+    ``body`` yields the request's chunks; a ``None`` from it is the client disconnecting.
+    """
+    answer = Answer()
+    chunks = body.__aiter__() if body is not None else None
+
+    async def receive() -> dict[str, Any]:
+        if chunks is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if chunk is None:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer.start = message
+        else:
+            answer.bodies.append(message)
+            if on_body is not None:
+                await on_body(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"gateway.test")]
+        + [(k.lower().encode(), v.encode()) for k, v in headers],
+        "client": (CLIENT_IP, 50000),
+        "server": ("gateway.test", 80),
+    }
+    await app(scope, receive, send)
+    return answer
+
+
 @pytest.fixture
 def call(app: FastAPI) -> Call:
-    """Send one request straight over ASGI; ``on_body`` sees each body message as it is sent."""
-
-    async def call(
-        method: str,
-        path: str,
-        *,
-        headers: Sequence[tuple[str, str]] = (),
-        body: AsyncIterable[bytes] | None = None,
-        on_body: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
-    ) -> Answer:
-        answer = Answer()
-        chunks = body.__aiter__() if body is not None else None
-
-        async def receive() -> dict[str, Any]:
-            if chunks is None:
-                return {"type": "http.request", "body": b"", "more_body": False}
-            try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                return {"type": "http.request", "body": b"", "more_body": False}
-            return {"type": "http.request", "body": chunk, "more_body": True}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                answer.start = message
-            else:
-                answer.bodies.append(message)
-                if on_body is not None:
-                    await on_body(message)
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"gateway.test")]
-            + [(k.lower().encode(), v.encode()) for k, v in headers],
-            "client": (CLIENT_IP, 50000),
-            "server": ("gateway.test", 80),
-        }
-        await app(scope, receive, send)
-        return answer
-
-    return call
+    """``asgi_call`` on the suite's app."""
+    return partial(asgi_call, app)

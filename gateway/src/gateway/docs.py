@@ -120,16 +120,11 @@ def merge_documents(
         "paths": {},
         "components": {},
     }
-    tags: dict[str, Any] = {}
     for name in [*services, "gateway"]:
         document = documents[name]
         merged["paths"].update(document["paths"])
         for section, entries in document.get("components", {}).items():
             merged["components"].setdefault(section, {}).update(entries)
-        for tag in document.get("tags", []):
-            tags.setdefault(tag["name"], tag)
-    if tags:
-        merged["tags"] = list(tags.values())
 
     schemas = merged["components"].setdefault("schemas", {})
     error_body = ErrorBody.model_json_schema(ref_template=SCHEMA_REF + "{model}")

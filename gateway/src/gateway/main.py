@@ -2,7 +2,7 @@
 
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
@@ -59,7 +59,6 @@ def create_app(
     settings: GatewaySettings | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    documents: Callable[[], dict[str, Document]] = committed_documents,
 ) -> FastAPI:
     """Build the gateway; tests pass a ``transport`` (or use respx) in place of the network."""
     settings = settings or GatewaySettings()
@@ -120,7 +119,7 @@ def create_app(
                 description=DESCRIPTION,
                 routes=app.routes,
             )
-            merged = merge_documents(documents(), own, table)
+            merged = merge_documents(committed_documents(), own, table)
         return merged
 
     app.openapi = openapi

@@ -20,8 +20,11 @@ class LoginRateLimiter:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     async def hit(self, client: str) -> int | None:
-        """Count one attempt; ``None`` when allowed, else the seconds until the next is."""
+        """Count one attempt: ``None`` when allowed, else whole seconds after which one is.
+
+        The window still holds an attempt made exactly ``expiry`` seconds ago, hence the +1.
+        """
         if await self._limiter.hit(self.item, LOGIN, client):
             return None
         stats = await self._limiter.get_window_stats(self.item, LOGIN, client)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return math.floor(stats.reset_time - time.time()) + 1
