@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -206,3 +207,22 @@ async def test_a_provider_url_with_a_path_prefix_keeps_it(
 
     assert response.status_code == 200
     assert route.call_count == 1
+
+
+async def test_a_provider_that_never_finishes_is_cut_off_at_the_deadline(
+    client_with: ClientWith, auth_headers: dict[str, str], upstream: respx.Route
+) -> None:
+    """WEATHER_TIMEOUT_SECONDS bounds the whole call: a provider trickling its body a byte at a
+    time never trips httpx's per-phase timeouts, so the service keeps its own deadline."""
+
+    async def never_finishes(request: httpx.Request) -> httpx.Response:
+        await anyio.Event().wait()
+        raise AssertionError("unreachable")
+
+    upstream.mock(side_effect=never_finishes)
+
+    async with client_with(weather_timeout_seconds=0.05) as client:
+        response = await client.get("/api/weather/Paris", headers=auth_headers)
+
+    assert response.status_code == 504
+    assert response.json() == {"detail": "Weather provider timed out"}

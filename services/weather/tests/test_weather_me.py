@@ -3,6 +3,7 @@ received (respx records every request), and each way that call can go wrong."""
 
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -15,6 +16,7 @@ from .conftest import (
     NO_PREFERENCES,
     PREFERENCES_URL,
     REJECTED_TOKEN,
+    ClientWith,
     answer,
     j1,
     raise_,
@@ -216,3 +218,19 @@ async def test_outside_a_request_no_request_id_is_invented(preferences: respx.Ro
     sent = preferences.calls.last.request.headers
     assert sent["Authorization"] == "Bearer a-token"
     assert "X-Request-ID" not in sent
+
+
+async def test_preferences_that_never_answer_are_cut_off_at_the_deadline(
+    client_with: ClientWith, auth_headers: dict[str, str], preferences: respx.Route
+) -> None:
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        await anyio.Event().wait()
+        raise AssertionError("unreachable")
+
+    preferences.mock(side_effect=never_answers)
+
+    async with client_with(preferences_timeout_seconds=0.05) as client:
+        response = await client.get("/api/weather/me", headers=auth_headers)
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Preferences service unavailable"}

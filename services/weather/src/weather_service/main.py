@@ -71,8 +71,12 @@ def create_app(
                         verify=tls_context(),
                     )
                 )
-            app.state.weather = WeatherService(upstream, cache, breaker)
-            app.state.preferences = PreferencesClient(peers)
+            app.state.weather = WeatherService(
+                upstream, cache, breaker, deadline_seconds=settings.weather_timeout_seconds
+            )
+            app.state.preferences = PreferencesClient(
+                peers, deadline_seconds=settings.preferences_timeout_seconds
+            )
             yield
 
     app = build_service_app(

@@ -1,6 +1,7 @@
 """The call across services: the caller's preferred city, asked of the preferences service on
 the caller's behalf (their own bearer token, the request id forwarded)."""
 
+import asyncio
 import logging
 
 import httpx
@@ -38,16 +39,18 @@ class _PreferredCity(BaseModel):
 
 
 class PreferencesClient:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, *, deadline_seconds: float = 3.0) -> None:
         self.client = client
+        self.deadline_seconds = deadline_seconds
 
     async def preferred_city(self, token: str) -> str:
         headers = {"Authorization": f"Bearer {token}"}
         if request_id := correlation_id.get():
             headers[REQUEST_ID_HEADER] = request_id
         try:
-            response = await self.client.get(PREFERENCES_PATH, headers=headers)
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(self.deadline_seconds):  # the whole call, not per phase
+                response = await self.client.get(PREFERENCES_PATH, headers=headers)
+        except (httpx.HTTPError, TimeoutError) as exc:
             raise PreferencesUnavailable(f"preferences unreachable: {exc!r}") from exc
         status = response.status_code
         if status == httpx.codes.OK:

@@ -156,10 +156,13 @@ class WeatherService:
         client: httpx.AsyncClient,
         cache: TTLCache[str, Observation],
         breaker: CircuitBreaker,
+        *,
+        deadline_seconds: float = 5.0,
     ) -> None:
         self.client = client
         self.cache = cache
         self.breaker = breaker
+        self.deadline_seconds = deadline_seconds
         self.in_flight = _KeyedLocks()
 
     async def report(self, city: str) -> WeatherReport:
@@ -186,8 +189,12 @@ class WeatherService:
 
     async def _call_upstream(self, city: str) -> Observation | None:
         try:
-            response = await self.client.get(f"/{quote(city, safe='')}", params={"format": "j1"})
-        except httpx.TimeoutException as exc:
+            # httpx's timeouts are per phase: a provider trickling bytes would never trip them.
+            async with asyncio.timeout(self.deadline_seconds):
+                response = await self.client.get(
+                    f"/{quote(city, safe='')}", params={"format": "j1"}
+                )
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderTimeout(f"weather provider timed out: {exc!r}") from exc
         except httpx.HTTPError as exc:
             raise UpstreamFailure(f"weather provider unreachable: {exc!r}") from exc

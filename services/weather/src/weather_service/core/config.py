@@ -9,7 +9,7 @@ class WeatherSettings(ServiceSettings):
     weather_api_url: str = "https://wttr.in"
     """A wttr.in-compatible API: ``GET {WEATHER_API_URL}/{city}?format=j1``."""
     weather_timeout_seconds: float = Field(default=5.0, gt=0)
-    """httpx timeout for each phase of an upstream call (connect, write, read, pool)."""
+    """The whole provider call, connect to last byte (and httpx's timeout for each phase)."""
     weather_cache_seconds: float = Field(default=300.0, ge=0)
     """How long a city's report is served from the cache (0 turns caching off)."""
     weather_cache_max_entries: int = Field(default=1024, ge=1)
@@ -19,3 +19,4 @@ class WeatherSettings(ServiceSettings):
     """How long the breaker stays open before one trial call (half-open) is let through."""
     preferences_url: str = "http://127.0.0.1:8003"
     preferences_timeout_seconds: float = Field(default=3.0, gt=0)
+    """The whole preferences call (and httpx's timeout for each phase)."""
