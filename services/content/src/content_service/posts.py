@@ -123,7 +123,7 @@ async def update_post(
         await session.rollback()
         raise NotAuthorized("update")
     if title is None and content is None:
-        await session.rollback()
+        await session.commit()  # releases the lock; a rollback would expire ``post``
         return post
     if title is not None:
         post.title = title

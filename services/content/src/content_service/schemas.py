@@ -23,9 +23,15 @@ from contracts.posts import Author, PostPage, PostRead
 TITLE_MAX = 200
 CONTENT_MAX = 50_000
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+# Stripped first, then measured; the pattern (some non-blank character) tells clients reading
+# the OpenAPI document that whitespace-only is refused.
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=r"\S"),
+]
 Content = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX, pattern=r"\S"),
 ]
 
 

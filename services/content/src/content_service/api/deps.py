@@ -6,9 +6,8 @@ Tests override :func:`get_current_claims` (who is calling) and :func:`get_db_ses
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 
-from content_service.core.config import ContentSettings
 from inkwell_runtime.auth import CurrentClaims, get_current_claims
 from inkwell_runtime.db import DbSession, get_db_session
 
@@ -16,19 +15,9 @@ __all__ = [
     "CurrentClaims",
     "DbSession",
     "Pagination",
-    "Settings",
     "get_current_claims",
     "get_db_session",
-    "get_settings",
 ]
-
-
-def get_settings(request: Request) -> ContentSettings:
-    settings: ContentSettings = request.app.state.settings
-    return settings
-
-
-Settings = Annotated[ContentSettings, Depends(get_settings)]
 
 PAGE_LIMIT_DEFAULT = 10
 PAGE_LIMIT_MAX = 100

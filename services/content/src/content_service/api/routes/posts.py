@@ -1,6 +1,7 @@
 """Posts: list, read, write, edit, delete; and one author's posts."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 
@@ -12,11 +13,13 @@ from contracts.posts import PostPage, PostRead
 
 router = APIRouter(tags=["posts"])
 
-_NOT_FOUND = {404: {"model": ErrorBody, "description": "Post not found"}}
-_UNAUTHORIZED = {401: {"model": ErrorBody, "description": "Missing or invalid token"}}
+Responses = dict[int | str, dict[str, Any]]
+
+_NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "Post not found"}}
+_UNAUTHORIZED: Responses = {401: {"model": ErrorBody, "description": "Missing or invalid token"}}
 
 
-def _forbidden(action: str) -> dict[int | str, dict[str, object]]:
+def _forbidden(action: str) -> Responses:
     return {403: {"model": ErrorBody, "description": f"Not authorized to {action} this post"}}
 
 
