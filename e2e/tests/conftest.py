@@ -34,6 +34,7 @@ def system(request: pytest.FixtureRequest) -> Iterator[System]:
             print(line)
             return
         with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
             reporter.write_line(line)
 
     with system_from_env(out) as running:

@@ -319,7 +319,7 @@ class Supervisor:
                     str(cfg.mongo_data_dir),
                 ],
                 dict(os.environ),
-                address=cfg.mongo_url,
+                address=f"mongodb://{cfg.host}:{cfg.ports['mongo']}",
                 what=f"mongoeco wire server (data: {_shown(cfg.mongo_data_dir, cfg.root)})",
                 probe=mongo_probe(cfg.mongo_url),
             )
@@ -460,9 +460,12 @@ class Supervisor:
             )
             for name, reason in self.skipped.items():
                 self.out(f"  - {name:<13} skipped: {reason}")
-            self._postgres()
+            # The stand-ins boot while the migrations run; both are done before any service.
             backing: list[str] = [n for n in ("s3", "mongo", "weather-stub") if n in self.children]
-            self._start_and_wait(backing)
+            for name in backing:
+                self.start(name)
+            self._postgres()
+            self.wait_ready(backing)
             self._start_and_wait(self.service_names, also_start=["gateway"])
             if "gateway" in self.children:
                 self.wait_ready(["gateway"])

@@ -60,6 +60,8 @@ class System:
     stores: Stores
     control: Control | None = None
     """Stops and starts a service (None: the outage tests are skipped)."""
+    stable_signing_key: bool = False
+    """Auth keeps its signing key across a restart (tokens issued before stay valid)."""
     supervisor: Supervisor | None = None
     """The local stack's supervisor (``local`` only)."""
 
@@ -160,6 +162,7 @@ def local_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
                 weather_stub_url=config.url("weather-stub"),
             ),
             control=SupervisorControl(supervisor),
+            stable_signing_key=True,
             supervisor=supervisor,
         )
     finally:
@@ -176,7 +179,9 @@ COMPOSE_DEFAULTS = {
     "E2E_CONTENT_DATABASE_URL": (
         "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_content"
     ),
+    "E2E_WEATHER_STUB_URL": "http://127.0.0.1:8009",
 }
+COMPOSE_ENV_FILE = "deploy/e2e.env"
 EXTERNAL_DEFAULTS = {
     # What `make dev` uses on its conventional ports.
     "E2E_S3_ENDPOINT": "http://127.0.0.1:4566",
@@ -194,10 +199,12 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
     from testcontainers.compose import DockerCompose
 
     root = find_root()
-    files = env.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(",")
+    files = [f.strip() for f in env.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(",")]
+    env_file = env.get("E2E_COMPOSE_ENV_FILE", COMPOSE_ENV_FILE)
     compose = DockerCompose(
         context=root,
-        compose_file_name=[f.strip() for f in files if f.strip()],
+        compose_file_name=[f for f in files if f],
+        env_file=env_file if env_file and (root / env_file).is_file() else None,
         profiles=["e2e"],
         wait=True,
         build=env.get("E2E_COMPOSE_BUILD", "0") == "1",
@@ -211,6 +218,7 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
             kind="compose",
             gateway_url=gateway_url,
             control=ComposeControl(compose.compose_command_property, root, gateway_url),
+            stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "0") == "1",
             stores=stores_from_env(env, COMPOSE_DEFAULTS),
         )
     finally:
