@@ -13,6 +13,9 @@ from inkwell_runtime.errors import error_responses
 
 router = APIRouter(tags=["users"])
 
+MAX_SKIP = 1_000_000
+"""Deeper offsets are refused with 422 (an unbounded one overflowed PostgreSQL's bigint: 500)."""
+
 _UNAUTHORIZED = error_responses({401: "Missing or invalid token"})
 
 
@@ -41,7 +44,7 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
 )
 async def list_users(
     session: DbSession,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[User]:
     return await accounts.list_users(session, skip, limit)
