@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from gateway.core.config import GatewaySettings
 from gateway.main import create_app
 
-from .conftest import CLIENT_IP
+from .conftest import CLIENT_IP, Call
 
 pytestmark = pytest.mark.anyio
 
@@ -230,3 +230,17 @@ async def test_every_log_line_of_a_failed_request_carries_its_request_id(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert {line["logger"] for line in lines} >= {"gateway.proxy"}
     assert {line["request_id"] for line in lines} == {"trace-42"}
+
+
+async def test_a_raw_non_ascii_path_reaches_the_service_byte_for_byte(
+    call: Call, services: respx.MockRouter
+) -> None:
+    """Some clients send UTF-8 unescaped; the service gets the same bytes, percent-encoded."""
+    route = services.get("http://weather.internal/api/weather/S%C3%A3o%20Paulo").mock(
+        Response(200, json={"city": "São Paulo"})
+    )
+
+    answer = await call("GET", "/api/weather/São%20Paulo")
+
+    assert answer.status == 200
+    assert route.called

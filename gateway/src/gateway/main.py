@@ -74,17 +74,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = transport or http_transport(settings)
         async with httpx.AsyncClient(
-            transport=transport or http_transport(settings),
+            transport=pool,
             timeout=settings.gateway_timeout_seconds,
             follow_redirects=False,
             trust_env=False,  # services are reached directly, never through an HTTP(S)_PROXY
         ) as client:
-            app.state.http_client = proxy.client = client
+            app.state.http_client = client
+            proxy.transport = pool  # the client's own pool, closed with it
             try:
                 yield
             finally:
-                proxy.client = None
+                proxy.transport = None
 
     app = build_service_app(
         settings,
@@ -97,7 +99,8 @@ def create_app(
     )
     # httpx logs every request at INFO: one more line per proxied request than the access log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app.router.routes.append(ProxyRoute(table, proxy))
+    # First: the table matches none of the gateway's own paths, and proxied requests skip them.
+    app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy
     if settings.cors_origins:
         app.add_middleware(
