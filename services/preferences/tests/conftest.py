@@ -62,7 +62,9 @@ def collection(
 
 @pytest.fixture
 def settings(mongo_url: str, database_name: str) -> PreferencesSettings:
-    return PreferencesSettings(environment="test", mongo_url=mongo_url, mongo_database=database_name)
+    return PreferencesSettings(
+        environment="test", mongo_url=mongo_url, mongo_database=database_name
+    )
 
 
 @pytest.fixture

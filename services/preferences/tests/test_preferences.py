@@ -87,7 +87,10 @@ async def test_updated_at_is_the_server_clock_in_utc(
 
 
 async def test_put_again_overwrites_the_same_document(
-    app: FastAPI, client: AsyncClient, headers: dict[str, str], collection: AsyncCollection[Document]
+    app: FastAPI,
+    client: AsyncClient,
+    headers: dict[str, str],
+    collection: AsyncCollection[Document],
 ) -> None:
     frozen_clock(app, T1, T2)
     await client.put(URL, json={"city": "Oslo", "units": "imperial"}, headers=headers)
@@ -95,7 +98,11 @@ async def test_put_again_overwrites_the_same_document(
     response = await client.put(URL, json={"city": "Bergen"}, headers=headers)
 
     assert response.status_code == 200
-    assert response.json() == {"city": "Bergen", "units": "metric", "updated_at": "2026-11-22T10:45:00Z"}
+    assert response.json() == {
+        "city": "Bergen",
+        "units": "metric",
+        "updated_at": "2026-11-22T10:45:00Z",
+    }
     assert [(d["city"], d["units"], d["updated_at"]) for d in await stored(collection)] == [
         ("Bergen", "metric", T2)
     ]
@@ -208,7 +215,11 @@ async def test_reads_whatever_database_the_dependency_gives(
         await mongo_client.drop_database(seeded.name)
 
     assert response.status_code == 200
-    assert response.json() == {"city": "Nairobi", "units": "metric", "updated_at": "2026-11-22T09:30:00Z"}
+    assert response.json() == {
+        "city": "Nairobi",
+        "units": "metric",
+        "updated_at": "2026-11-22T09:30:00Z",
+    }
 
 
 INVALID: dict[str, tuple[Any, list[Any], str]] = {

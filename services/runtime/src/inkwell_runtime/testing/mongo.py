@@ -46,12 +46,12 @@ async def mongo_wire_server(
 
 async def serve(path: str | None, host: str, port: int, stop: asyncio.Event | None = None) -> None:
     """Serve until ``stop`` is set (by default: until SIGINT or SIGTERM)."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
     async with mongo_wire_server(path, host, port) as uri:
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
         where = path or "memory"
         print(f"ready: {uri} (mongoeco wire server, data: {where})", flush=True)
         await stop.wait()

@@ -1,11 +1,9 @@
 """The caller's own preferences: read, save (create or replace), delete."""
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Response, status
 
-from contracts.errors import ErrorBody
 from contracts.preferences import Preferences, PreferencesUpdate
+from inkwell_runtime.errors import error_responses
 from preferences_service import preferences
 from preferences_service.api.deps import Clock, CurrentUserId, Database
 
@@ -13,16 +11,13 @@ router = APIRouter(prefix="/api/users/me/preferences", tags=["preferences"])
 
 NOT_FOUND = "Preferences not found"
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid token"},
-    503: {"model": ErrorBody, "description": "The database is unavailable"},
-}
+_ERRORS = {401: "Missing or invalid token", 503: "The database is unavailable"}
 
 
 @router.get(
     "",
     response_model=Preferences,
-    responses={**_ERRORS, 404: {"model": ErrorBody, "description": NOT_FOUND}},
+    responses=error_responses({**_ERRORS, 404: NOT_FOUND}),
 )
 async def read_preferences(user_id: CurrentUserId, db: Database) -> Preferences:
     """The caller's saved preferences."""
@@ -32,7 +27,7 @@ async def read_preferences(user_id: CurrentUserId, db: Database) -> Preferences:
     return found
 
 
-@router.put("", response_model=Preferences, responses=_ERRORS)
+@router.put("", response_model=Preferences, responses=error_responses(_ERRORS))
 async def save_preferences(
     update: PreferencesUpdate, user_id: CurrentUserId, db: Database, clock: Clock
 ) -> Preferences:
@@ -40,7 +35,7 @@ async def save_preferences(
     return await preferences.save(db, user_id, update, now=clock())
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(_ERRORS))
 async def delete_preferences(user_id: CurrentUserId, db: Database) -> Response:
     """Forget the caller's preferences (204 whether or not there were any)."""
     await preferences.delete(db, user_id)
