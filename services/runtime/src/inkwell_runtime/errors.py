@@ -1,10 +1,12 @@
 """JSON errors: every error a client sees is ``{"detail": ...}``, never an HTML page."""
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
@@ -31,6 +33,18 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
+class _AsciiJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 body, ASCII-escaped: the inputs it echoes may hold a lone surrogate (sent
+    as the JSON escape ``\\ud800``) that UTF-8 cannot encode, which made the 422 a 500."""
+    assert isinstance(exc, RequestValidationError)
+    return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own answer, except a body that is not UTF-8: 422 like any other bad JSON.
 
@@ -45,7 +59,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "msg": "Body is not UTF-8 JSON",
             "input": None,
         }
-        return await request_validation_exception_handler(request, RequestValidationError([error]))
+        return await _validation_error(request, RequestValidationError([error]))
     return await http_exception_handler(request, exc)
 
 
@@ -58,5 +72,6 @@ def error_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceUnavailable, _service_unavailable)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)
