@@ -120,11 +120,12 @@ stop_dockerd() {
   containerd_pid=$(cat "$WORK/exec/containerd/containerd.pid" 2>/dev/null || true)
   shim_pids=$(cat "$WORK"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/shim.pid 2>/dev/null || true)
   kill -TERM "$DOCKERD_PID" 2>/dev/null
-  for _ in $(seq 60); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
-  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    log "dockerd did not stop in 30s: killing it"
-    kill -KILL "$DOCKERD_PID" 2>/dev/null
-  fi
+  # it is this shell's child: `wait` reaps it; a watchdog kills it if it hangs
+  (sleep 30 && kill -KILL "$DOCKERD_PID" 2>/dev/null && echo "  dockerd did not stop in 30s: killed") &
+  local watchdog=$!
+  wait "$DOCKERD_PID" 2>/dev/null
+  kill "$watchdog" 2>/dev/null
+  wait "$watchdog" 2>/dev/null
   for pid in $containerd_pid $shim_pids; do
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   done
@@ -233,7 +234,7 @@ else
     cp "${ca_files[@]}" "$rootfs/usr/local/share/ca-certificates/"
     log "trusting the host's local CA certificates: ${ca_files[*]##*/}"
   fi
-  chroot "$rootfs" update-ca-certificates >/dev/null
+  chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/*
   bundle=/etc/ssl/certs/ca-certificates.crt
   tar -C "$rootfs" -c . | docker import \
@@ -250,15 +251,30 @@ log "base: $INKWELL_BASE_IMAGE ($(docker run --rm "$INKWELL_BASE_IMAGE" python3 
 
 # ------------------------------------------------------------------------------------- 4. build
 phase build
-export INKWELL_GATEWAY_PORT=$PORT_BASE
-export INKWELL_WEATHER_STUB_PORT=$((PORT_BASE + 9))
-export INKWELL_S3_PORT=$((PORT_BASE + 10))
-export INKWELL_MONGO_PORT=$((PORT_BASE + 11))
-export INKWELL_POSTGRES_PORT=$((PORT_BASE + 12))
-for port in $INKWELL_GATEWAY_PORT $INKWELL_WEATHER_STUB_PORT $INKWELL_S3_PORT $INKWELL_MONGO_PORT $INKWELL_POSTGRES_PORT; do
-  .venv/bin/python -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null ||
-    die "port $port on 127.0.0.1 is taken: set AIRGAPPED_PORT_BASE to a free range"
+# host ports: BASE, +9, +10, +11, +12 must all be free on 127.0.0.1 (the next free range of 100
+# is tried unless AIRGAPPED_PORT_BASE was given)
+ports_free() {
+  .venv/bin/python - "$@" <<'PY'
+import socket, sys
+for port in map(int, sys.argv[1:]):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            sys.exit(f"  port {port} on 127.0.0.1 is taken")
+PY
+}
+for attempt in $(seq 0 9); do
+  base=$((PORT_BASE + 100 * attempt))
+  if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)); then break; fi
+  [ -z "${AIRGAPPED_PORT_BASE:-}" ] && [ "$attempt" -lt 9 ] ||
+    die "no free ports at $base..$((base + 12)): set AIRGAPPED_PORT_BASE to a free range"
 done
+export INKWELL_GATEWAY_PORT=$base
+export INKWELL_WEATHER_STUB_PORT=$((base + 9))
+export INKWELL_S3_PORT=$((base + 10))
+export INKWELL_MONGO_PORT=$((base + 11))
+export INKWELL_POSTGRES_PORT=$((base + 12))
 # the e2e settings (weather from the stub, no login rate limit, ...), also for the suite's own
 # compose commands (its outage tests stop and start services)
 set -a

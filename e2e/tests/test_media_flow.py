@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from inkwell_e2e.flows import User, png, png_size
+from inkwell_e2e.systems import System
 
 pytestmark = pytest.mark.anyio
 
@@ -17,7 +18,7 @@ def upload(data: bytes, name: str = "me.png", content_type: str = "image/png") -
 
 
 async def test_upload_then_get_serves_the_stored_object(
-    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: Any
+    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: System
 ) -> None:
     """Upload → GET returns the bytes stored in the bucket, a clean PNG of the same size."""
     original = png(5, 4, text="GPS 59.91N 10.75E")
@@ -51,7 +52,7 @@ async def test_upload_then_get_serves_the_stored_object(
 
 
 async def test_a_rejected_upload_leaves_the_picture_untouched(
-    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: Any
+    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: System
 ) -> None:
     """A script named .png is refused by its bytes (415); the stored picture is still there."""
     first = await gateway.put(PICTURE, headers=alice.headers, **upload(png(2, 2)))
@@ -71,7 +72,7 @@ async def test_a_rejected_upload_leaves_the_picture_untouched(
 
 
 async def test_delete_removes_the_object(
-    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: Any
+    gateway: httpx.AsyncClient, alice: User, bucket: Any, system: System
 ) -> None:
     stored = await gateway.put(PICTURE, headers=alice.headers, **upload(png()))
     key = stored.json()["key"]

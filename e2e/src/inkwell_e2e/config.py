@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy.engine import URL, make_url
-
 Profile = Literal["dev", "e2e"]
 S3Kind = Literal["moto", "localstack", "external"]
 
@@ -122,7 +120,11 @@ def layout(base: int | None) -> dict[str, int]:
 
 def database_url(server: str, database: str) -> str:
     """``server``'s URL (any database, any driver) naming ``database``, with asyncpg."""
-    url: URL = make_url(server)
+    from sqlalchemy.engine import (
+        make_url,
+    )  # imported late: `make dev` answers fast when it can't start
+
+    url = make_url(server)
     return url.set(drivername="postgresql+asyncpg", database=database).render_as_string(
         hide_password=False
     )

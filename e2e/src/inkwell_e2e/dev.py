@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A second Ctrl-C must not cut the teardown short and leave children behind.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
-        if supervisor.children and any(c.running for c in supervisor.children.values()):
+        if stop.is_set() or any(c.running for c in supervisor.children.values()):
             print("\ninkwell dev: stopping ...", flush=True)
             supervisor.down()
             print("inkwell dev: stopped", flush=True)

@@ -14,6 +14,9 @@ period); children also get SIGTERM if the supervisor dies without cleaning up (L
 is already running. Every failure a user can cause or fix (a port taken, PostgreSQL down, a
 child that crashes at start) is a :class:`StackError` with a readable message and, for a child,
 the tail of its log.
+
+Heavy modules (SQLAlchemy, PyMongo, cryptography) are imported where used, so a start that
+cannot happen (already running, a port taken) is reported in well under a second.
 """
 
 import asyncio
@@ -35,15 +38,9 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from pymongo import MongoClient
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from inkwell_e2e.config import (
     DATABASE_SERVICES,
@@ -52,6 +49,9 @@ from inkwell_e2e.config import (
     TEST_AWS,
     StackConfig,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 WEATHER_STUB_FACTORY = "inkwell_e2e.stubs.weather:create_app"
 GRACE_SECONDS = 10.0
@@ -102,6 +102,8 @@ def mongo_probe(uri: str) -> Probe:
     """Ready when the server answers ``ping`` (mongoeco has no ``buildinfo``)."""
 
     def probe(_: httpx.Client) -> bool:
+        from pymongo import MongoClient
+
         client: MongoClient[dict[str, Any]] = MongoClient(
             uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500
         )
@@ -185,6 +187,9 @@ def ports_in_use(children: Iterable[Child], host: str) -> list[Child]:
 
 def dev_signing_key(path: Path) -> str:
     """The stack's RSA key (made once), so tokens stay valid across restarts of auth."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -513,7 +518,7 @@ class Supervisor:
             return
         began = time.monotonic()
         server = cfg.postgres_server
-        url = make_url(server)
+        url = _url(server)
         where = f"{url.host or 'localhost'}:{url.port or 5432}"
         error = run_coroutine(_postgres_error(server))
         if error is not None:
@@ -522,7 +527,7 @@ class Supervisor:
                 f"  Start it: {PG_START_HINT}\n"
                 "  or point DATABASE_URL at a running server (its databases are created for you)."
             )
-        names = [make_url(cfg.database_urls[n]).database or "" for n in wanted]
+        names = [_url(cfg.database_urls[n]).database or "" for n in wanted]
         if cfg.reset:
             run_coroutine(_drop_databases(server, names))
         procs = {}
@@ -674,8 +679,8 @@ class Supervisor:
                 rows.append(Row(name, label, f"up ({child.what})" if up else "down"))
             else:
                 rows.append(Row(name, label, self.skipped.get(name, "")))
-        server = make_url(cfg.postgres_server)
-        dbs = ", ".join(make_url(u).database or "" for u in cfg.database_urls.values())
+        server = _url(cfg.postgres_server)
+        dbs = ", ".join(_url(u).database or "" for u in cfg.database_urls.values())
         rows.append(
             Row("postgres", f"postgresql://{server.host}:{server.port or 5432}", f"up ({dbs})")
         )
@@ -725,6 +730,12 @@ def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         os.killpg(proc.pid, sig)
 
 
+def _url(url: str) -> "URL":
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)
+
+
 def _shown(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -734,6 +745,9 @@ def _shown(path: Path, root: Path) -> str:
 
 async def _postgres_error(server: str) -> str | None:
     """Why the server cannot be used (``None``: it answers)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(server, connect_args={"timeout": 5})
     try:
         async with engine.connect() as conn:
@@ -746,6 +760,9 @@ async def _postgres_error(server: str) -> str | None:
 
 
 async def _drop_databases(server: str, names: list[str]) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
