@@ -19,7 +19,7 @@ COV_MIN ?= 90
 
 -include mk/*.mk
 
-.PHONY: help install test $(addprefix test-,$(SUITES)) lint format contracts dev e2e
+.PHONY: help install test lint format contracts
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-26s %s\n", $$1, $$2}'
@@ -27,14 +27,11 @@ help: ## list the targets
 install: ## install the workspace (Python 3.13, every service, dev tools) from uv.lock
 	$(UV) sync --frozen
 
-test: ## run every in-process suite (each with its own branch-coverage gate)
-	@set -e; for s in $(SUITES); do \
-	  if [ -d "$$(case $$s in runtime) echo services/runtime/tests;; gateway) echo gateway/tests;; *) echo services/$$s/tests;; esac)" ]; then \
-	    $(MAKE) --no-print-directory test-$$s; fi; done
+test: $(addprefix test-,$(SUITES)) ## run every in-process suite (each with its own branch-coverage gate)
 
 test-%: ## run one suite: test-auth, test-content, test-preferences, test-media, test-weather, test-gateway, test-runtime
 	@echo "== $* suite"
-	$(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
+	COVERAGE_FILE=.coverage.$* $(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
 
 lint: ## ruff, mypy
 	$(RUN) ruff check .
