@@ -5,6 +5,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from inkwell_runtime.errors import ServiceUnavailable
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -38,10 +41,28 @@ def database_lifespan(url: str) -> Callable[[FastAPI], AbstractAsyncContextManag
     return lifespan
 
 
+DATABASE_UNAVAILABLE = "Database unavailable"
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database cannot be reached or dropped the connection (not: a bad query)."""
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; tests override this with a rolled-back session."""
+    """One session per request; tests override this with a rolled-back session.
+
+    An outage met while the request uses the session is answered 503, never 500.
+    """
     async with request.app.state.sessionmaker() as session:
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            if is_outage(exc):
+                raise ServiceUnavailable(DATABASE_UNAVAILABLE) from exc
+            raise
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
