@@ -51,6 +51,18 @@ async def test_health_paths_are_the_gateways_own(document: dict[str, Any]) -> No
     assert "/healthz" in document["paths"]
 
 
+async def test_only_schemas_the_public_paths_need_are_kept(document: dict[str, Any]) -> None:
+    """The services' own ``Readiness`` went with their ``/readyz``; every other schema is used."""
+    schemas = document["components"]["schemas"]
+    assert "Readiness" not in schemas
+    used: set[str] = set()
+    frontier = refs(document["paths"])
+    while frontier:
+        used |= frontier
+        frontier = set().union(*(refs(schemas[r.rsplit("/", 1)[1]]) for r in frontier)) - used
+    assert {name for name in schemas if f"#/components/schemas/{name}" not in used} == set()
+
+
 async def test_authorize_uses_the_password_flow_at_the_token_route(
     document: dict[str, Any],
 ) -> None:
@@ -103,6 +115,10 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def json_answer(name: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": ref(name)}}}
+
+
 def service_document(path: str, schemas: dict[str, Any], response: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -113,7 +129,8 @@ def service_document(path: str, schemas: dict[str, Any], response: str) -> dict[
                 "get": {
                     "operationId": path,
                     "responses": {
-                        "200": {"content": {"application/json": {"schema": ref(response)}}}
+                        "200": json_answer(response),
+                        "422": json_answer("HTTPValidationError"),
                     },
                 },
             },

@@ -46,6 +46,28 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> None:
             _rewrite_refs(item, renames)
 
 
+def _referenced(node: Any) -> set[str]:
+    """Names of the schemas ``node`` refers to directly."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        found = {ref.removeprefix(SCHEMA_REF)} if isinstance(ref, str) else set()
+        return found.union(*(_referenced(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_referenced(item) for item in node))
+    return set()
+
+
+def prune_schemas(document: Document) -> None:
+    """Drop, in place, the schemas no kept path needs (e.g. a service's own ``Readiness``)."""
+    schemas = _schemas(document)
+    needed: set[str] = set()
+    frontier = _referenced(document.get("paths", {}))
+    while frontier:
+        needed |= frontier
+        frontier = set().union(*(_referenced(schemas.get(name)) for name in frontier)) - needed
+    document["components"]["schemas"] = {n: s for n, s in schemas.items() if n in needed}
+
+
 def _schemas(document: Document) -> dict[str, Any]:
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     return schemas
@@ -111,6 +133,7 @@ def merge_documents(
         }
         for path, operations in document["paths"].items():
             _add_gateway_answers(path, operations)
+        prune_schemas(document)
         documents[service] = document
     namespace_clashes(documents)
 
