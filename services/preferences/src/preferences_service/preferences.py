@@ -27,8 +27,9 @@ async def save(
     """Create or replace the user's preferences, atomically; answers what was stored.
 
     Two first saves racing each other cannot make two documents: the unique index rejects the
-    second insert, and MongoDB (4.2+) retries such an upsert as an update by itself, because the
-    filter is an equality on exactly the unique index's key.
+    second insert, and MongoDB retries such an upsert as an update by itself, because the filter
+    is an equality on exactly the unique index's key (the manual's "upsert with duplicate
+    values"; mongoeco applies writes one at a time, so e2e on MongoDB covers that path).
     """
     with outage_as_503():
         saved = await db[COLLECTION].find_one_and_update(

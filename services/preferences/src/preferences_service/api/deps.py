@@ -8,7 +8,6 @@ from fastapi import Depends, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from inkwell_runtime.auth import CurrentClaims, get_current_claims
-from preferences_service.core.config import PreferencesSettings
 from preferences_service.mongo import Document, Mongo, outage_as_503
 
 __all__ = [
@@ -19,13 +18,7 @@ __all__ = [
     "get_current_claims",
     "get_current_user_id",
     "get_database",
-    "get_settings",
 ]
-
-
-def get_settings(request: Request) -> PreferencesSettings:
-    settings: PreferencesSettings = request.app.state.settings
-    return settings
 
 
 async def get_database(request: Request) -> AsyncDatabase[Document]:
