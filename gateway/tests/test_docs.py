@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 import respx
 from httpx import AsyncClient
+from openapi_spec_validator import validate
 
 from contracts.openapi import available, load_document
 from gateway.docs import METHODS, merge_documents
@@ -41,6 +42,10 @@ async def test_every_public_operation_of_every_service_is_documented(
                 continue
             documented = {m for m in document["paths"][path] if m in METHODS}
             assert documented == {m for m in operations if m in METHODS}, (service, path)
+
+
+async def test_the_merged_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)  # raises with the offending location if not
 
 
 async def test_health_paths_are_the_gateways_own(document: dict[str, Any]) -> None:
