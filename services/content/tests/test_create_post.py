@@ -79,6 +79,8 @@ INVALID = {
     "blank content": ({"title": "t", "content": "\n\n  "}, "content"),
     "content too long": ({"title": "t", "content": "c" * 50_001}, "content"),
     "content missing": ({"title": "t"}, "content"),
+    "NUL in the title": ({"title": "a\x00b", "content": "c"}, "title"),
+    "NUL in the content": ({"title": "t", "content": "text\x00"}, "content"),
     "author in the body": (
         {"title": "t", "content": "c", "author_id": str(uuid.uuid4())},
         "author_id",
@@ -102,7 +104,11 @@ async def test_invalid_post_is_422_and_stores_nothing(
     assert await count_posts(db_session) == 0
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"a string"'])
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'"a string"', b'{"title": "\\ud800", "content": "lone surrogate"}'],
+    ids=["not json", "a list", "a string", "lone surrogate"],
+)
 async def test_a_body_that_is_not_a_json_object_is_422(
     client: AsyncClient, alice: Caller, signer: TestSigner, body: bytes
 ) -> None:
@@ -111,6 +117,7 @@ async def test_a_body_that_is_not_a_json_object_is_422(
     response = await client.post("/api/posts", content=body, headers=headers)
 
     assert response.status_code == 422
+    assert response.json()["detail"]  # a JSON body, even when the input echoed is not UTF-8
 
 
 async def test_create_without_a_token_is_401_and_stores_nothing(

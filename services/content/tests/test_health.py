@@ -4,8 +4,11 @@ from httpx import ASGITransport, AsyncClient
 
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
+from inkwell_runtime.testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
+
+UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
 
 
 async def test_healthz(client: AsyncClient) -> None:
@@ -19,7 +22,7 @@ async def test_healthz(client: AsyncClient) -> None:
     ("database_url", "status", "state"),
     [
         (None, 200, "up"),  # the test database, through the real lifespan
-        ("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", 503, "down"),
+        (UNREACHABLE, 503, "down"),
     ],
 )
 async def test_readyz_checks_the_database(
@@ -49,3 +52,29 @@ async def test_request_id_is_taken_and_echoed(client: AsyncClient) -> None:
     response = await client.get("/healthz", headers={"X-Request-ID": "trace-123"})
 
     assert response.headers["X-Request-ID"] == "trace-123"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("GET", "/api/posts", None), ("POST", "/api/posts", {"title": "t", "content": "c"})],
+    ids=["read", "write"],
+)
+async def test_database_down_is_503_not_500(
+    settings: ContentSettings,
+    signer: TestSigner,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+) -> None:
+    """A dependency outage is the client's 503 (retry later), never a 500 (our bug)."""
+    down = settings.model_copy(update={"database_url": UNREACHABLE})
+    app = create_app(down, token_verifier=signer.verifier())
+
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.request(method, path, json=body, headers=signer.bearer())
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Database unavailable"}

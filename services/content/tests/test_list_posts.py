@@ -32,6 +32,7 @@ PAGES = {
     "all at once": ({"limit": 100}, alice_titles(*range(24, -1, -1)), 0, 100, False),
     "nothing left": ({"skip": 25}, [], 25, 10, False),
     "far beyond": ({"skip": 1000}, [], 1000, 10, False),
+    "largest skip": ({"skip": 2**31 - 1}, [], 2**31 - 1, 10, False),
 }
 
 
@@ -107,6 +108,8 @@ BAD_BOUNDS = {
     "limit 101": {"limit": 101},
     "negative limit": {"limit": -1},
     "negative skip": {"skip": -1},
+    "skip past 2**31 - 1": {"skip": 2**31},
+    "skip past int64 (a database error if let through)": {"skip": 2**63},
     "limit not a number": {"limit": "ten"},
     "skip not a number": {"skip": "1.5"},
 }

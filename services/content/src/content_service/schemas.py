@@ -1,7 +1,8 @@
 """Request bodies of the content API, and how storage rows become the shared response contracts.
 
-Titles and contents are stripped; whitespace-only is empty, hence 422. Unknown fields are 422
-too (``author_id`` in a body is a mistake or an attempt, never silently ignored).
+Titles and contents are stripped; whitespace-only is empty, hence 422. Text PostgreSQL cannot
+store (NUL characters, lone surrogates) is 422 too, never a 500 from the database driver.
+Unknown fields are 422 (``author_id`` in a body is a mistake or an attempt, never ignored).
 """
 
 from typing import Annotated, Any
@@ -23,15 +24,23 @@ from contracts.posts import Author, PostPage, PostRead
 TITLE_MAX = 200
 CONTENT_MAX = 50_000
 
-# Stripped first, then measured; the pattern (some non-blank character) tells clients reading
-# the OpenAPI document that whitespace-only is refused.
+# Stripped first, then measured and matched: some character that is neither blank nor NUL, and
+# no NUL anywhere (PostgreSQL text cannot hold one). The pattern is in the OpenAPI document too,
+# so clients and fuzzers know what is refused. Lone surrogates never get this far: pydantic
+# refuses them as strings.
+STORABLE_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=r"\S"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=STORABLE_TEXT
+    ),
 ]
 Content = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX, pattern=r"\S"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=CONTENT_MAX, pattern=STORABLE_TEXT
+    ),
 ]
 
 

@@ -21,14 +21,16 @@ __all__ = [
 
 PAGE_LIMIT_DEFAULT = 10
 PAGE_LIMIT_MAX = 100
+SKIP_MAX = 2**31 - 1
+"""Far beyond any real listing; the bound keeps a huge ``skip`` a 422, not a database error."""
 
 
 class PageParams:
-    """``?skip=&limit=``: skip ≥ 0, 1 ≤ limit ≤ 100, else 422."""
+    """``?skip=&limit=``: 0 ≤ skip < 2³¹, 1 ≤ limit ≤ 100, else 422."""
 
     def __init__(
         self,
-        skip: Annotated[int, Query(ge=0, description="Posts to skip")] = 0,
+        skip: Annotated[int, Query(ge=0, le=SKIP_MAX, description="Posts to skip")] = 0,
         limit: Annotated[
             int, Query(ge=1, le=PAGE_LIMIT_MAX, description="Posts per page")
         ] = PAGE_LIMIT_DEFAULT,

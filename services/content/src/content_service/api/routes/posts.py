@@ -1,26 +1,19 @@
 """Posts: list, read, write, edit, delete; and one author's posts."""
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 
 from content_service import posts
 from content_service.api.deps import CurrentClaims, DbSession, Pagination
 from content_service.schemas import PostCreate, PostUpdate, post_page, post_read
-from contracts.errors import ErrorBody
 from contracts.posts import PostPage, PostRead
+from inkwell_runtime.errors import error_responses
 
 router = APIRouter(tags=["posts"])
 
-Responses = dict[int | str, dict[str, Any]]
-
-_NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "Post not found"}}
-_UNAUTHORIZED: Responses = {401: {"model": ErrorBody, "description": "Missing or invalid token"}}
-
-
-def _forbidden(action: str) -> Responses:
-    return {403: {"model": ErrorBody, "description": f"Not authorized to {action} this post"}}
+NOT_FOUND = {404: posts.PostNotFound.detail}
+UNAUTHORIZED = {401: "Missing or invalid token"}
 
 
 @router.get("/api/posts", response_model=PostPage)
@@ -36,7 +29,7 @@ async def list_user_posts(user_id: uuid.UUID, session: DbSession, page: Paginati
     return post_page(found)
 
 
-@router.get("/api/posts/{post_id}", response_model=PostRead, responses=_NOT_FOUND)
+@router.get("/api/posts/{post_id}", response_model=PostRead, responses=error_responses(NOT_FOUND))
 async def read_post(post_id: uuid.UUID, session: DbSession) -> PostRead:
     try:
         return post_read(await posts.get_post(session, post_id))
@@ -48,7 +41,7 @@ async def read_post(post_id: uuid.UUID, session: DbSession) -> PostRead:
     "/api/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostRead,
-    responses=_UNAUTHORIZED,
+    responses=error_responses(UNAUTHORIZED),
 )
 async def create_post(
     body: PostCreate, claims: CurrentClaims, session: DbSession, response: Response
@@ -62,7 +55,9 @@ async def create_post(
 @router.patch(
     "/api/posts/{post_id}",
     response_model=PostRead,
-    responses={**_UNAUTHORIZED, **_forbidden("update"), **_NOT_FOUND},
+    responses=error_responses(
+        {**UNAUTHORIZED, 403: posts.NotAuthorized("update").detail, **NOT_FOUND}
+    ),
 )
 async def update_post(
     post_id: uuid.UUID, body: PostUpdate, claims: CurrentClaims, session: DbSession
@@ -82,7 +77,9 @@ async def update_post(
 @router.delete(
     "/api/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**_UNAUTHORIZED, **_forbidden("delete"), **_NOT_FOUND},
+    responses=error_responses(
+        {**UNAUTHORIZED, 403: posts.NotAuthorized("delete").detail, **NOT_FOUND}
+    ),
 )
 async def delete_post(post_id: uuid.UUID, claims: CurrentClaims, session: DbSession) -> None:
     """The author, or an admin, may delete a post."""
