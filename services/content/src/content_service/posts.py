@@ -64,11 +64,13 @@ async def list_posts(
     query = select(Post)
     if author_id is not None:
         query = query.where(Post.author_id == author_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    total: int = (
+        await session.execute(select(func.count()).select_from(query.subquery()))
+    ).scalar_one()
     rows = await session.scalars(
         query.order_by(Post.date_posted.desc(), Post.id.desc()).offset(skip).limit(limit)
     )
-    return Page(posts=list(rows), total=total or 0, skip=skip, limit=limit)
+    return Page(posts=list(rows), total=total, skip=skip, limit=limit)
 
 
 async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:
