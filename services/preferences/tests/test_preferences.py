@@ -279,18 +279,17 @@ BAD_TOKENS = {
 }
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 @pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
 async def test_an_invalid_token_is_401(
     client: AsyncClient,
     signer: TestSigner,
     collection: AsyncCollection[Document],
-    method: str,
     make_token: Any,
 ) -> None:
+    """The shared verifier (tested in depth in the runtime); here: a bad token writes nothing."""
     headers = {"Authorization": f"Bearer {make_token(signer)}"}
 
-    response = await client.request(method, URL, json={"city": "Oslo"}, headers=headers)
+    response = await client.put(URL, json={"city": "Oslo"}, headers=headers)
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
