@@ -68,3 +68,18 @@ async def test_an_s3_error_is_503_not_500(
 
     assert (upload.status_code, upload.json()) == (503, UNAVAILABLE)
     assert (read.status_code, read.json()) == (503, UNAVAILABLE)
+
+
+@pytest.mark.settings(s3_bucket="ab")  # shorter than S3 allows
+async def test_a_bucket_that_cannot_be_created_is_503_not_a_crash(
+    client: AsyncClient, auth_headers: dict[str, str], png: bytes
+) -> None:
+    """A misconfigured S3_BUCKET: the service starts, reports not ready, and says why."""
+    ready = await client.get("/readyz")
+    upload = await client.put(
+        OWN, files={"file": ("me.png", png, "image/png")}, headers=auth_headers
+    )
+
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"storage": "down"}
+    assert (upload.status_code, upload.json()) == (503, UNAVAILABLE)

@@ -194,7 +194,11 @@ async def test_exif_is_stripped_and_its_orientation_applied(
     exif[0x010F] = "PhoneMaker"
     exif[0x8825] = {1: "N", 2: (52.0, 22.0, 1.0), 3: "E", 4: (4.0, 53.0, 0.0)}  # GPS
     photo = make_image(
-        "JPEG", size=(40, 20), exif=exif.tobytes(), xmp=b"<x:xmpmeta>secret</x:xmpmeta>"
+        "JPEG",
+        size=(40, 20),
+        exif=exif.tobytes(),
+        xmp=b"<x:xmpmeta>secret</x:xmpmeta>",
+        comment=b"taken at home",
     )
     assert decode(photo).getexif()[0x8825]  # the upload really carries GPS
 
@@ -207,8 +211,30 @@ async def test_exif_is_stripped_and_its_orientation_applied(
     assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (20, 40))  # upright
     assert dict(image.getexif()) == {}
     assert "xmp" not in image.info
+    assert "comment" not in image.info
     assert b"PhoneMaker" not in stored.data
     assert b"secret" not in stored.data
+    assert b"at home" not in stored.data
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+async def test_an_animation_keeps_its_first_frame(
+    upload: Upload, bucket: Bucket, user_id: uuid.UUID, fmt: str
+) -> None:
+    red, blue = Image.new("RGB", (8, 8), (255, 0, 0)), Image.new("RGB", (8, 8), (0, 0, 255))
+    animation = io.BytesIO()
+    red.save(animation, fmt, save_all=True, append_images=[blue], duration=100, loop=0)
+    assert Image.open(animation).n_frames == 2
+
+    response = await upload(animation.getvalue())
+
+    assert response.status_code == 200
+    stored = bucket.get(key_of(user_id))
+    assert stored is not None
+    image = Image.open(io.BytesIO(stored.data))
+    assert getattr(image, "n_frames", 1) == 1
+    r, _, b = image.convert("RGB").getpixel((0, 0))
+    assert r > 250 and b < 5  # red (lossy WebP may shift a channel by a step)
 
 
 async def test_png_text_chunks_are_stripped(

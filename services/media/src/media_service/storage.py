@@ -95,9 +95,8 @@ class PictureStore:
         try:
             await self.client.head_bucket(Bucket=self.bucket)
             return
-        except ClientError as exc:
-            if not _is_not_found(exc):
-                raise
+        except ClientError:
+            pass  # absent, or not ours: creating it says which
         options: dict[str, Any] = {}
         if region != "us-east-1":
             options["CreateBucketConfiguration"] = {"LocationConstraint": region}

@@ -57,11 +57,13 @@ _UPLOAD_BODY = {
         },
     }
 }
-_IMAGE = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
 _PICTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The picture, with its `ETag`",
-        "content": {kind.media_type: _IMAGE for kind in images.ImageKind},
+        "content": {
+            kind.media_type: {"schema": {"type": "string", "contentMediaType": kind.media_type}}
+            for kind in images.ImageKind
+        },
     },
     304: {"description": "The `If-None-Match` ETag is current"},
     404: {"model": ErrorBody, "description": NOT_FOUND},
