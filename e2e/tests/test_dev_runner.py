@@ -8,6 +8,7 @@ These run next to the suite's own local stack (``E2E_STACK=local``), which they 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,29 @@ import pytest
 
 from inkwell_e2e.systems import System
 
-DEV_PORT_BASE = int(os.environ.get("E2E_DEV_PORT_BASE", "28000"))
+OFFSETS = (0, 1, 2, 3, 4, 5, 9, 10, 11)  # gateway, services, weather stub, S3, Mongo
+
+
+def free_port_base() -> int:
+    """``E2E_DEV_PORT_BASE``, else the first base from 38000 up whose every port is free."""
+    if "E2E_DEV_PORT_BASE" in os.environ:
+        return int(os.environ["E2E_DEV_PORT_BASE"])
+    for base in range(38000, 48000, 100):
+        if all(port_free(base + offset) for offset in OFFSETS):
+            return base
+    pytest.fail("no free block of ports for a second stack between 38000 and 48000")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 START_SECONDS = 180.0
 
 
@@ -98,9 +121,10 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
     """The README's command, for real: every /readyz green, then SIGINT leaves nothing behind."""
     assert local.supervisor is not None
     config = local.supervisor.config
+    base = free_port_base()
     env = dev_env(
         tmp_path,
-        INKWELL_PORT_BASE=str(DEV_PORT_BASE),
+        INKWELL_PORT_BASE=str(base),
         INKWELL_WEATHER_STUB="1",
         # The suite's databases are migrated already: no need to touch a developer's.
         AUTH_DATABASE_URL=config.database_urls["auth"],
@@ -115,7 +139,7 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    ports = {str(DEV_PORT_BASE + offset) for offset in (0, 1, 2, 3, 4, 5, 9, 10, 11)}
+    ports = {str(base + offset) for offset in OFFSETS}
     try:
         deadline = time.monotonic() + START_SECONDS
         while "Ctrl-C stops everything" not in out.read_text() and proc.poll() is None:
@@ -124,10 +148,10 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
         printed = out.read_text()
         assert proc.poll() is None, printed
         rows = printed[printed.index("NAME") :].splitlines()[1:]
-        assert re.fullmatch(rf"\s*docs\s+http://127\.0\.0\.1:{DEV_PORT_BASE}/docs\s+ok", rows[0])
+        assert re.fullmatch(rf"\s*docs\s+http://127\.0\.0\.1:{base}/docs\s+ok", rows[0])
         for name in ("gateway", "auth", "content", "preferences", "media", "weather"):
             assert any(re.fullmatch(rf"\s*{name}\s+http://\S+\s+ready", row) for row in rows), name
-        assert httpx.get(f"http://127.0.0.1:{DEV_PORT_BASE}/readyz").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{base}/readyz").status_code == 200
         assert processes_using(ports), "the children should be running"
     finally:
         proc.send_signal(signal.SIGINT)

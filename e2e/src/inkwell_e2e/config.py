@@ -70,10 +70,12 @@ E2E_SERVICE_ENV: dict[str, str] = {
     # Cheaper password hashing: the suite checks flows, not argon2's cost.
     "ARGON2_TIME_COST": "1",
     "ARGON2_MEMORY_KIB": "8192",
-    # The stub's slow city answers after 3 s: a 1 s timeout makes it a 504 quickly, and an open
+    # A 1 s upstream timeout makes the stub's slow city a 504 quickly, and an open
     # breaker closes again after 2 s, so one test's faults do not leak into the next.
     "WEATHER_TIMEOUT_SECONDS": "1",
     "WEATHER_BREAKER_RESET_SECONDS": "2",
+    # For the stub itself: still beyond the timeout, but done well before the stack stops.
+    "WEATHER_STUB_SLOW_SECONDS": "3",
 }
 
 

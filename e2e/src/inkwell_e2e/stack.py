@@ -331,7 +331,8 @@ class Supervisor:
         else:
             self.skipped["mongo"] = f"external: {cfg.mongo_url}"
         if cfg.weather_stub:
-            self._add_uvicorn("weather-stub", WEATHER_STUB_FACTORY, dict(os.environ), "/healthz")
+            stub_env = {**os.environ, **cfg.service_env}
+            self._add_uvicorn("weather-stub", WEATHER_STUB_FACTORY, stub_env, "/healthz")
         for name, factory in SERVICES.items():
             if module_available(factory):
                 self._add_uvicorn(name, factory, self.service_env(name), "/readyz")
