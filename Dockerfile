@@ -1,8 +1,10 @@
 # One image recipe for every Inkwell service and the gateway (docs/compose.md says why one file).
 #
-#   docker build --build-arg PACKAGE=auth-service --build-arg MODULE=auth_service -t inkwell/auth .
+#   docker build --build-arg PACKAGE=auth-service --build-arg APP=auth_service.main:create_app \
+#     --build-arg PORT=8001 -t inkwell/auth .
 #
-# PACKAGE is the uv workspace package, MODULE its import name (`<MODULE>.main:create_app`).
+# PACKAGE is the uv workspace package to install, APP the app factory uvicorn serves
+# (`uvicorn --factory APP`), PORT where it listens, HEALTH_PATH what the healthcheck asks for.
 # BASE_IMAGE may be any Debian-like image with python3.13 (and its venv module) on PATH:
 # python:3.13-slim by default; the air-gapped run (e2e/airgapped/run.sh) passes a debootstrapped
 # Debian trixie. Both stages use it, so the venv's interpreter path is the same in both.
@@ -37,14 +39,16 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # --- runtime: the venv, a non-root user, nothing else
 FROM ${BASE_IMAGE} AS runtime
-ARG MODULE
+ARG APP
 ARG PORT=8000
+ARG HEALTH_PATH=/readyz
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    APP_MODULE=${MODULE} \
-    PORT=${PORT}
-RUN test -n "${MODULE}" \
+    APP=${APP} \
+    PORT=${PORT} \
+    HEALTH_PATH=${HEALTH_PATH}
+RUN test -n "${APP}" \
     && groupadd --system --gid 10001 inkwell \
     && useradd --system --uid 10001 --gid inkwell --no-create-home --home-dir /app \
         --shell /usr/sbin/nologin inkwell
@@ -54,8 +58,8 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE ${PORT}
 # Healthy means ready: /readyz checks the service's own dependencies (database, Mongo, S3, ...).
-# python, not curl: slim images have no curl.
+# python, not curl: slim images have no curl. Any answer but 2xx/3xx raises, so exits non-zero.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=60s --retries=5 \
-    CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=3)"]
+    CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}{os.environ['HEALTH_PATH']}\", timeout=3)"]
 # exec: uvicorn is PID 1 and gets SIGTERM from `docker stop` (a graceful shutdown).
-CMD ["sh", "-c", "exec uvicorn --factory \"${APP_MODULE}.main:create_app\" --host 0.0.0.0 --port \"${PORT}\""]
+CMD ["sh", "-c", "exec uvicorn --factory \"${APP}\" --host 0.0.0.0 --port \"${PORT}\""]
