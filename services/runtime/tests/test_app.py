@@ -59,7 +59,9 @@ async def passing_check(request: Request) -> None:
 
 
 def make_app(signer: TestSigner | None, **checks) -> FastAPI:  # type: ignore[no-untyped-def]
-    settings = ServiceSettings(environment="test", auth_jwks_url="http://auth.test/jwks.json", log_json=True)
+    settings = ServiceSettings(
+        environment="test", auth_jwks_url="http://auth.test/jwks.json", log_json=True
+    )
     return build_service_app(
         settings,
         name="runtime-test",
@@ -84,13 +86,30 @@ async def test_request_id_is_generated_when_absent(client: httpx.AsyncClient) ->
     assert len(response.headers["X-Request-ID"]) == 32
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("trace-123", True), ("a" * 128, True), ("a" * 129, False), ("bad\nline", False), ("", False)],
+)
+async def test_caller_request_ids_are_kept_only_when_log_safe(
+    client: httpx.AsyncClient, sent: str, kept: bool
+) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": sent})
+
+    echoed = response.headers["X-Request-ID"]
+    assert (echoed == sent) is kept
+    if not kept:
+        assert len(echoed) == 32
+
+
 async def test_log_lines_carry_the_request_id(
     capsys: pytest.CaptureFixture[str], signer: TestSigner, client: httpx.AsyncClient
 ) -> None:
     configure_logging("runtime-test", "INFO")  # bind the handler to the captured stderr
     await client.get("/whoami", headers={**signer.bearer(), "X-Request-ID": "req-42"})
 
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     (line,) = [entry for entry in lines if entry["message"] == "whoami called"]
     assert line["request_id"] == "req-42"
     assert line["service"] == "runtime-test"
@@ -123,7 +142,9 @@ async def test_service_unavailable_is_503_with_its_detail(client: httpx.AsyncCli
 )
 async def test_readyz_reports_each_check(checks, status: int, expected: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     app = make_app(None, **checks)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         response = await client.get("/readyz")
 
     assert response.status_code == status
@@ -141,7 +162,9 @@ async def test_require_role(client: httpx.AsyncClient, signer: TestSigner) -> No
     assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Not authenticated"})
 
 
-async def test_bearer_token_is_passed_through(client: httpx.AsyncClient, signer: TestSigner) -> None:
+async def test_bearer_token_is_passed_through(
+    client: httpx.AsyncClient, signer: TestSigner
+) -> None:
     ok = await client.get("/token", headers={"Authorization": "Bearer abc"})
     missing = await client.get("/token")
 
@@ -155,9 +178,14 @@ async def test_lifespan_verifies_against_auths_jwks(signer: TestSigner) -> None:
     jwks = respx.get("http://auth.test/jwks.json").respond(json=signer.key.jwks())
     app = make_app(None)
 
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         ok = await client.get("/whoami", headers=signer.bearer(username="bob"))
-        forged = await client.get("/whoami", headers={"Authorization": f"Bearer {signer.foreign()}"})
+        forged = await client.get(
+            "/whoami", headers={"Authorization": f"Bearer {signer.foreign()}"}
+        )
 
     assert ok.json() == {"username": "bob"}
     assert forged.status_code == 401
@@ -169,16 +197,53 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
     respx.get("http://auth.test/jwks.json").mock(side_effect=httpx.ConnectError("refused"))
     app = make_app(None)
 
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         response = await client.get("/whoami", headers=signer.bearer())
 
     assert response.status_code == 503
     assert "signing keys" in response.json()["detail"]
 
 
+async def test_custom_readiness_and_no_token_verification() -> None:
+    """The gateway's shape: its own /readyz router, no JWKS client, the shared /healthz."""
+    readiness = APIRouter()
+
+    @readiness.get("/readyz")
+    async def readyz() -> dict[str, str]:
+        return {"status": "custom"}
+
+    app = build_service_app(
+        ServiceSettings(environment="test"),
+        name="edge",
+        description="test",
+        routers=[],
+        readiness=readiness,
+        verify_tokens=False,
+    )
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        ready = await client.get("/readyz")
+        alive = await client.get("/healthz")
+
+    assert ready.json() == {"status": "custom"}
+    assert alive.json() == {"status": "ok"}
+    assert app.state.token_verifier is None
+
+
 def test_claims_helpers() -> None:
     claims = TokenClaims(
-        sub="0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11", username="a", roles=["x"], iat=0, exp=1, iss="i", aud="a"
+        sub="0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11",
+        username="a",
+        roles=["x"],
+        iat=0,
+        exp=1,
+        iss="i",
+        aud="a",
     )
 
     assert str(claims.user_id) == "0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11"

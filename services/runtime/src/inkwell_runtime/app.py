@@ -1,5 +1,6 @@
 """The app factory every service builds on: one way to wire logging, errors, health and auth."""
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -17,6 +18,13 @@ from inkwell_runtime.settings import ServiceSettings
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def is_valid_request_id(value: str) -> bool:
+    """Accept a caller's request id only when it is short and log-safe; otherwise a new one
+    is generated (so a client cannot inject newlines or megabytes into every log line)."""
+    return _REQUEST_ID.fullmatch(value) is not None
 
 
 def build_service_app(
@@ -74,7 +82,7 @@ def build_service_app(
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,
-        validator=None,
+        validator=is_valid_request_id,
         update_request_header=True,
     )
     install_error_handlers(app)
