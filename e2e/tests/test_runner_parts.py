@@ -1,0 +1,167 @@
+"""The runner's parts, without starting anything: how settings become ports, databases and
+each child's environment, the lock, the port check, the table. Fast; no system needed."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from inkwell_e2e import dev
+from inkwell_e2e.config import CONVENTIONAL_PORTS, ConfigError, StackConfig, layout
+from inkwell_e2e.stack import (
+    AlreadyRunning,
+    Child,
+    Row,
+    RunLock,
+    Supervisor,
+    format_table,
+    ports_in_use,
+)
+
+ROOT = Path("/srv/inkwell")
+
+
+def dev_config(**env: str) -> StackConfig:
+    return StackConfig.from_env(env, profile="dev", root=ROOT)
+
+
+def test_default_ports_are_the_conventional_ones() -> None:
+    config = dev_config()
+    assert dict(config.ports) == CONVENTIONAL_PORTS
+    assert config.gateway_url == "http://127.0.0.1:8000"
+    assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"
+    assert (config.data_dir, config.run_dir) == (ROOT / ".data/dev", ROOT / ".run/dev")
+
+
+def test_a_port_base_moves_everything_and_separates_the_folders() -> None:
+    config = dev_config(INKWELL_PORT_BASE="9000", INKWELL_AUTH_PORT="9101")
+    assert config.ports["gateway"] == 9000
+    assert config.ports["auth"] == 9101
+    assert (config.ports["s3"], config.ports["mongo"]) == (9010, 9011)
+    assert config.run_dir == ROOT / ".run/dev-9000"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"INKWELL_PORT_BASE": "abc"}, "INKWELL_PORT_BASE='abc' is not a port number"),
+        ({"INKWELL_MONGO_PORT": "70000"}, "INKWELL_MONGO_PORT='70000' is not a port number"),
+        ({"INKWELL_PORT_BASE": "65530"}, "above 65535"),
+        ({"INKWELL_S3": "minio"}, "expected moto or localstack"),
+    ],
+)
+def test_unusable_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        dev_config(**env)
+
+
+def test_database_url_names_the_server_the_databases_live_on() -> None:
+    config = dev_config(DATABASE_URL="postgresql://app:s3cret@db.internal:6543/whatever")
+    assert config.database_urls == {
+        "auth": "postgresql+asyncpg://app:s3cret@db.internal:6543/inkwell_auth",
+        "content": "postgresql+asyncpg://app:s3cret@db.internal:6543/inkwell_content",
+    }
+    assert config.postgres_server.endswith("@db.internal:6543/postgres")
+    own = dev_config(CONTENT_DATABASE_URL="postgresql+asyncpg://x@h/posts")
+    assert own.database_urls["content"] == "postgresql+asyncpg://x@h/posts"
+
+
+def test_the_e2e_profile_keeps_to_itself() -> None:
+    config = StackConfig.from_env(
+        {"TEST_DATABASE_URL": "postgresql+asyncpg://u@h:1/t"}, profile="e2e", root=ROOT
+    )
+    assert config.ports["gateway"] == 18000
+    assert config.database_urls["auth"] == "postgresql+asyncpg://u@h:1/inkwell_e2e_auth"
+    assert (config.reset, config.weather_stub) == (True, True)
+    assert config.service_env["LOGIN_RATE_LIMIT"] == "off"
+    assert config.bucket == "inkwell-e2e-media"
+
+
+def test_each_service_is_wired_to_the_others() -> None:
+    supervisor = Supervisor(dev_config(INKWELL_WEATHER_STUB="1"))
+    supervisor.plan()
+    gateway = supervisor.children["gateway"].env
+    assert gateway["CONTENT_URL"] == "http://127.0.0.1:8002"
+    assert gateway["WEATHER_URL"] == "http://127.0.0.1:8005"
+    assert supervisor.children["content"].env["DATABASE_URL"].endswith("/inkwell_content")
+    assert (
+        supervisor.children["preferences"].env["MONGO_URL"].startswith("mongodb://127.0.0.1:27017")
+    )
+    media = supervisor.children["media"].env
+    assert (media["AWS_ENDPOINT_URL_S3"], media["AWS_ACCESS_KEY_ID"]) == (
+        "http://127.0.0.1:4566",
+        "test",
+    )
+    weather = supervisor.children["weather"].env
+    assert weather["WEATHER_API_URL"] == "http://127.0.0.1:8009"
+    assert weather["PREFERENCES_URL"] == "http://127.0.0.1:8003"
+    assert all(
+        child.env["AUTH_JWKS_URL"] == "http://127.0.0.1:8001/api/auth/jwks.json"
+        for name, child in supervisor.children.items()
+        if name in {"auth", "content", "preferences", "media", "weather", "gateway"}
+    )
+
+
+def test_external_stores_replace_the_stand_ins() -> None:
+    supervisor = Supervisor(
+        dev_config(
+            AWS_ENDPOINT_URL_S3="http://s3.local:9000",
+            MONGO_URL="mongodb://m.local/",
+            WEATHER_API_URL="http://stub.local",
+        )
+    )
+    supervisor.plan()
+    assert "s3" not in supervisor.children and "mongo" not in supervisor.children
+    assert supervisor.skipped["s3"] == "external: http://s3.local:9000"
+    assert supervisor.children["media"].env["AWS_ENDPOINT_URL_S3"] == "http://s3.local:9000"
+    assert supervisor.children["preferences"].env["MONGO_URL"] == "mongodb://m.local/"
+    assert supervisor.children["weather"].env["WEATHER_API_URL"] == "http://stub.local"
+
+
+def test_a_second_lock_names_the_first_holder(tmp_path: Path) -> None:
+    path = tmp_path / "stack.lock"
+    first = RunLock.acquire(path, {"pid": 4242, "gateway": "http://127.0.0.1:8000"})
+    with pytest.raises(
+        AlreadyRunning, match=r"already running .*pid 4242, gateway http://127.0.0.1:8000"
+    ):
+        RunLock.acquire(path, {"pid": os.getpid()})
+    first.release()
+    RunLock.acquire(path, {"pid": os.getpid()}).release()
+
+
+def test_a_listening_port_is_reported(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        child = Child("auth", [], {}, "", "", lambda _: True, port, tmp_path / "auth.log")
+        assert ports_in_use([child], "127.0.0.1") == [child]
+    assert ports_in_use([child], "127.0.0.1") == []
+
+
+def test_the_table_lines_up() -> None:
+    table = format_table(
+        [Row("docs", "http://127.0.0.1:8000/docs", "ok"), Row("gateway", "http://x", "ready")]
+    )
+    assert table.splitlines() == [
+        "  NAME     URL                         STATUS",
+        "  docs     http://127.0.0.1:8000/docs  ok",
+        "  gateway  http://x                    ready",
+    ]
+
+
+def test_a_bad_setting_stops_make_dev_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INKWELL_PORT_BASE", "eight thousand")
+    assert dev.main([]) == 2
+    assert (
+        capsys.readouterr().err
+        == "inkwell dev: INKWELL_PORT_BASE='eight thousand' is not a port number\n"
+    )
+
+
+def test_layout_offsets_leave_room_for_everything() -> None:
+    ports = layout(20000)
+    assert len(set(ports.values())) == len(ports)
