@@ -8,8 +8,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from contracts.errors import ErrorBody
 from contracts.media import PictureMetadata
+from inkwell_runtime.errors import error_responses
 from media_service import images
 from media_service.api.deps import CurrentClaims, ImageLimiter, Settings, Store
 from media_service.pictures import etag_matches, picture_key, picture_url
@@ -31,12 +31,8 @@ TOO_LARGE = "Image too large"
 INVALID_MULTIPART = "Invalid multipart body"
 OWN_CACHE_CONTROL = "private, no-cache"
 
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid token"}
-}
-_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": ErrorBody, "description": f"`{STORAGE_UNAVAILABLE}`: S3 is unreachable"}
-}
+_UNAUTHORIZED = error_responses({401: "Missing or invalid token"})
+_UNAVAILABLE = error_responses({503: f"`{STORAGE_UNAVAILABLE}`: S3 is unreachable"})
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -66,7 +62,7 @@ _PICTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     304: {"description": "The `If-None-Match` ETag is current"},
-    404: {"model": ErrorBody, "description": NOT_FOUND},
+    **error_responses({404: NOT_FOUND}),
     **_UNAVAILABLE,
 }
 IfNoneMatch = Annotated[str | None, Header(description="ETags the client already holds")]
@@ -77,14 +73,15 @@ IfNoneMatch = Annotated[str | None, Header(description="ETags the client already
     response_model=PictureMetadata,
     openapi_extra=_UPLOAD_BODY,
     responses={
-        400: {"model": ErrorBody, "description": INVALID_MULTIPART},
+        **error_responses(
+            {
+                400: INVALID_MULTIPART,
+                413: f"`{TOO_LARGE}`: over `MAX_UPLOAD_BYTES`",
+                415: "`Unsupported image type`: not PNG, JPEG, WebP",
+                422: "No `file` field, or an image that is corrupt or has too many pixels",
+            }
+        ),
         **_UNAUTHORIZED,
-        413: {"model": ErrorBody, "description": f"`{TOO_LARGE}`: over `MAX_UPLOAD_BYTES`"},
-        415: {"model": ErrorBody, "description": "`Unsupported image type`: not PNG, JPEG, WebP"},
-        422: {
-            "model": ErrorBody,
-            "description": "No `file` field, or an image that is corrupt or has too many pixels",
-        },
         **_UNAVAILABLE,
     },
 )
