@@ -14,7 +14,13 @@ stores are prepared by fixtures before the first request.
 """
 
 import asyncio
+import atexit
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
 from typing import Any
 
 import schemathesis
@@ -64,16 +70,87 @@ def reset_tables(url: str, metadata: MetaData) -> None:
     asyncio.run(reset())
 
 
+def generation_options() -> dict[str, Any]:
+    """No example database on disk; ``FUZZ_DETERMINISTIC=1``: the same examples every run."""
+    return {"database": "none", "deterministic": os.environ.get("FUZZ_DETERMINISTIC") == "1"}
+
+
 def load_schema(app: Any) -> schemathesis.BaseSchema:
     """The app's live OpenAPI, with bounded generation of valid and invalid examples."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    schema.config.generation.update(
-        max_examples=MAX_EXAMPLES,
-        database="none",
-        deterministic=os.environ.get("FUZZ_DETERMINISTIC") == "1",
-    )
+    schema.config.generation.update(max_examples=MAX_EXAMPLES, **generation_options())
     return schema
 
 
+STATUSES: dict[str, Counter[str]] = defaultdict(Counter)
+"""Per operation, how many answers of each status class the run saw (printed at the end)."""
+
+
 def call_and_check(case: Case, headers: dict[str, str] | None = None) -> None:
-    case.call_and_validate(headers=headers, checks=CHECKS)
+    response = case.call(headers=headers)
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    STATUSES[label][f"{response.status_code // 100}xx"] += 1
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the fuzzing reached: an operation never answered 2xx was only fuzzed at its edges."""
+    if not STATUSES:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("fuzz: answers per operation")
+    never_ok = 0
+    for label, counts in sorted(STATUSES.items()):
+        never_ok += not counts["2xx"]
+        shown = "  ".join(f"{k} {counts[k]:>4}" for k in ("2xx", "3xx", "4xx", "5xx") if counts[k])
+        write(f"{label:<52} {shown}")
+    write(
+        f"{len(STATUSES)} operations, {sum(map(sum, [c.values() for c in STATUSES.values()]))} "
+        f"requests; {never_ok} never answered 2xx"
+    )
+
+
+def free_port() -> int:
+    """A local port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class Background:
+    """A helper process for a fuzz module (a store stand-in), stopped when the run ends."""
+
+    def __init__(self, argv: list[str], ready: str, timeout: float = 60.0) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own venv's python, fixed arguments
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith(ready):
+                self.line = line.strip()
+                return
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError(f"{argv} did not print {ready!r} in {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def mongo_server() -> str:
+    """A mongoeco wire server in memory, as a process; its URI."""
+    server = Background(
+        [sys.executable, "-m", "inkwell_runtime.testing.mongo", "--port", str(free_port())],
+        ready="ready: ",
+    )
+    return server.line.split()[1]

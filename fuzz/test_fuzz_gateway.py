@@ -1,0 +1,87 @@
+"""Fuzz the gateway: its merged OpenAPI, over real HTTP, against the whole system running.
+
+The gateway's value is the composition (routing, streaming, the mapping of service faults to
+502/503/504, the merged contract), which only shows with real services behind it. So the
+system runs as processes under the e2e runner (``inkwell_e2e``, the same supervisor as
+``make dev``) on ports of its own (``FUZZ_PORT_BASE``, default 19100), with its own databases
+and folders, and the requests go over TCP to the real gateway (uvicorn). The tokens are real:
+an account registered through the gateway and logged in, with the admin role (bootstrap
+email), so the admin routes are fuzzed too.
+"""
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from schemathesis import Case
+
+from gateway.core.config import GatewaySettings
+from gateway.main import create_app
+from inkwell_e2e.config import DATABASE_SERVICES, StackConfig, database_url
+from inkwell_e2e.flows import PASSWORD
+from inkwell_e2e.stack import Supervisor
+
+from .conftest import MAX_EXAMPLES, call_and_check, generation_options
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT_BASE = int(os.environ.get("FUZZ_PORT_BASE", "19100"))
+ADMIN = "fuzzadmin"
+ADMIN_EMAIL = "fuzz-admin@example.com"
+
+
+def stack_config() -> StackConfig:
+    env = {
+        **os.environ,
+        "E2E_PORT_BASE": str(PORT_BASE),
+        "E2E_RUN_DIR": str(ROOT / ".run" / "fuzz"),
+        "E2E_DATA_DIR": str(ROOT / ".data" / "fuzz"),
+    }
+    config = StackConfig.from_env(env, profile="e2e")
+    server = env.get("TEST_DATABASE_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    return dataclasses.replace(
+        config,
+        database_urls={n: database_url(server, f"inkwell_fuzz_{n}") for n in DATABASE_SERVICES},
+        service_env={
+            **config.service_env,
+            "LOG_LEVEL": "WARNING",
+            "BOOTSTRAP_ADMIN_EMAILS": f'["{ADMIN_EMAIL}"]',
+            "S3_BUCKET": "inkwell-fuzz-media",
+            "MONGO_DATABASE": "inkwell_fuzz_preferences",
+        },
+    )
+
+
+CONFIG = stack_config()
+# The document the gateway serves at /openapi.json, built from the committed contracts (no I/O).
+DOCUMENT = create_app(GatewaySettings(environment="test")).openapi()
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+schema.config.update(base_url=CONFIG.gateway_url)
+schema.config.generation.update(max_examples=MAX_EXAMPLES, **generation_options())
+
+
+@pytest.fixture(scope="module")
+def admin_headers() -> Iterator[dict[str, str]]:
+    """The system up, and an admin's token from it."""
+    supervisor = Supervisor(CONFIG, out=print)
+    supervisor.up()
+    try:
+        with httpx.Client(base_url=CONFIG.gateway_url, timeout=30) as client:
+            created = client.post(
+                "/api/auth/register",
+                json={"username": ADMIN, "email": ADMIN_EMAIL, "password": PASSWORD},
+            )
+            assert created.status_code == 201, created.text
+            token = client.post("/api/auth/token", data={"username": ADMIN, "password": PASSWORD})
+            assert token.status_code == 200, token.text
+        yield {"Authorization": f"Bearer {token.json()['access_token']}"}
+    finally:
+        supervisor.down()
+
+
+@schema.parametrize()
+def test_gateway_api(case: Case, admin_headers: dict[str, str]) -> None:
+    call_and_check(case, admin_headers)
