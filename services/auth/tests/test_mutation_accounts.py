@@ -1,0 +1,194 @@
+"""Tests that kill what mutation testing (`make mutation`) left alive in ``accounts``.
+
+Each pins down a rule the other tests exercised without checking: duplicates are refused
+before any password is hashed, a lost race still names the right field, the timing guard
+hashes with the caller's own cost, expiry is exclusive, and the admin listing pages in a
+total order.
+"""
+
+import string
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from pwdlib import PasswordHash
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service import accounts
+from auth_service.models import User, utcnow
+from auth_service.passwords import make_password_hash
+from auth_service.schemas import UserCreate
+from inkwell_runtime.testing.tokens import TestSigner
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.anyio
+
+
+class RecordingHash:
+    """A real Argon2 hasher that records what it hashed and which hashes it verified against."""
+
+    def __init__(self, time_cost: int = 1, memory_kib: int = 1024) -> None:
+        self.inner: PasswordHash = make_password_hash(time_cost, memory_kib)
+        self.hashed: list[str] = []
+        self.verified_against: list[str] = []
+
+    def hash(self, password: str) -> str:
+        self.hashed.append(password)
+        return self.inner.hash(password)
+
+    def verify(self, password: str, hashed: str) -> bool:
+        self.verified_against.append(hashed)
+        return self.inner.verify(password, hashed)
+
+
+def new_user(username: str, email: str | None = None) -> UserCreate:
+    return UserCreate(
+        username=username, email=email or f"{username}@example.com", password=PASSWORD
+    )
+
+
+@pytest.fixture
+async def alice(db_session: AsyncSession) -> User:
+    return await accounts.register(db_session, new_user("alice"), make_password_hash(1, 1024))
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (new_user("bob", "ALICE@example.com"), accounts.EmailTaken),
+        (new_user("ALICE", "other@example.com"), accounts.UsernameTaken),
+    ],
+    ids=["same email", "same username, other case"],
+)
+async def test_a_duplicate_is_refused_before_any_password_is_hashed(
+    db_session: AsyncSession, alice: User, data: UserCreate, error: type[Exception]
+) -> None:
+    """Argon2 is the expensive part: conflicts must not cost a hash (nor reach the INSERT)."""
+    hasher = RecordingHash()
+
+    with pytest.raises(error):
+        await accounts.register(db_session, data, hasher)  # type: ignore[arg-type]
+
+    assert hasher.hashed == []
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (new_user("bob", "alice@example.com"), accounts.EmailTaken),
+        (new_user("Alice", "other@example.com"), accounts.UsernameTaken),
+    ],
+    ids=["email", "username"],
+)
+async def test_a_lost_race_is_reported_by_the_constraint_that_fired(
+    db_session: AsyncSession,
+    alice: User,
+    monkeypatch: pytest.MonkeyPatch,
+    data: UserCreate,
+    error: type[Exception],
+) -> None:
+    """The pre-checks see nothing (the other insert landed after them): PostgreSQL's unique
+    constraint decides, and the error must still name the field that clashed."""
+
+    async def sees_nothing(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(db_session, "scalar", sees_nothing)
+
+    with pytest.raises(error):
+        await accounts.register(db_session, data, make_password_hash(1, 1024))
+
+
+async def test_unknown_logins_verify_against_a_hash_of_the_callers_own_cost(
+    db_session: AsyncSession,
+) -> None:
+    """The dummy check exists so timing does not reveal accounts: it must cost what a real
+    check costs, i.e. use each hasher's own parameters, not the first one's."""
+    cheap, dear = RecordingHash(1, 1024), RecordingHash(2, 2048)
+
+    for hasher in (cheap, dear, cheap):
+        assert await accounts.authenticate(db_session, "nobody", PASSWORD, hasher) is None  # type: ignore[arg-type]
+
+    assert [h.split("$")[3] for h in cheap.verified_against] == ["m=1024,t=1,p=4"] * 2
+    assert [h.split("$")[3] for h in dear.verified_against] == ["m=2048,t=2,p=4"]
+    assert cheap.verified_against[0] == cheap.verified_against[1]  # computed once per hasher
+
+
+async def test_reset_tokens_are_256_bit_url_safe_strings(
+    db_session: AsyncSession, alice: User
+) -> None:
+    issued = await accounts.create_reset_token(db_session, alice.email, timedelta(minutes=5))
+
+    assert issued is not None
+    _, token = issued
+    assert len(token) == 43  # 32 random bytes, base64url without padding
+    assert set(token) <= set(string.ascii_letters + string.digits + "-_")
+
+
+async def test_a_reset_token_is_dead_at_its_expiry_instant(
+    db_session: AsyncSession, alice: User
+) -> None:
+    issued_at = utcnow()
+    ttl = timedelta(minutes=30)
+    issued = await accounts.create_reset_token(db_session, alice.email, ttl, now=issued_at)
+    assert issued is not None
+    _, token = issued
+    hasher = make_password_hash(1, 1024)
+
+    at_expiry = await accounts.reset_password(
+        db_session, token, "new passphrase", hasher, now=issued_at + ttl
+    )
+    just_before = await accounts.reset_password(
+        db_session, token, "new passphrase", hasher, now=issued_at + ttl - timedelta(milliseconds=1)
+    )
+
+    assert at_expiry is False
+    assert just_before is True
+
+
+@pytest.fixture
+async def same_instant_users(db_session: AsyncSession) -> list[str]:
+    """Five users created in the same instant, inserted in descending id order: only the id
+    tie-breaker gives them a stable order."""
+    stamp = utcnow()
+    ids = sorted((uuid.uuid4() for _ in range(5)), reverse=True)
+    for i, user_id in enumerate(ids):
+        db_session.add(
+            User(
+                id=user_id,
+                username=f"twin{i}",
+                email=f"twin{i}@example.com",
+                hashed_password="not-a-real-hash",
+                roles=["user"],
+                created_at=stamp,
+            )
+        )
+    await db_session.commit()
+    return sorted(str(i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("params", "window"),
+    [
+        ({}, slice(None)),
+        ({"limit": 2}, slice(0, 2)),
+        ({"skip": 1, "limit": 3}, slice(1, 4)),
+        ({"skip": 4}, slice(4, None)),
+    ],
+)
+async def test_admin_listing_pages_through_a_total_order(
+    client: AsyncClient,
+    signer: TestSigner,
+    same_instant_users: list[str],
+    params: dict[str, int],
+    window: slice,
+) -> None:
+    response = await client.get(
+        "/api/admin/users", params=params, headers=signer.bearer(roles=["admin"])
+    )
+
+    assert response.status_code == 200
+    assert [u["id"] for u in response.json()] == same_instant_users[window]
