@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from content_service.api.deps import get_current_claims, get_db_session
@@ -41,9 +42,14 @@ class Caller:
 
     def claims(self) -> TokenClaims:
         return TokenClaims(
-            sub=self.id, username=self.username, roles=list(self.roles),
-            iat=0, exp=2**31, iss="inkwell-auth", aud="inkwell",
-        )  # fmt: skip
+            sub=self.id,
+            username=self.username,
+            roles=list(self.roles),
+            iat=0,
+            exp=2**31,
+            iss="inkwell-auth",
+            aud="inkwell",
+        )
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +118,11 @@ async def create_post(
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def count_posts(session: AsyncSession) -> int:
+    count: int = (await session.execute(select(func.count()).select_from(Post))).scalar_one()
+    return count
 
 
 async def add_posts(

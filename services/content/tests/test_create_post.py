@@ -5,19 +5,14 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.models import Post
 from inkwell_runtime.testing.tokens import TestSigner
 
-from .conftest import Caller
+from .conftest import Caller, count_posts
 
 pytestmark = pytest.mark.anyio
-
-
-async def count_posts(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Post)) or 0
 
 
 async def test_create_returns_the_post_with_its_author_from_the_token(

@@ -18,17 +18,15 @@ import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.api.deps import get_db_session
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
-from content_service.models import Post
 from inkwell_runtime.jwt import SigningKey
 from inkwell_runtime.testing.tokens import TestSigner
 
-from .conftest import Caller
+from .conftest import Caller, count_posts
 
 pytestmark = pytest.mark.anyio
 
@@ -45,10 +43,6 @@ BAD_TOKENS: dict[str, Callable[[TestSigner, Caller], str]] = {
     "unknown kid": lambda s, c: s.foreign_key.sign(s.claims(user_id=c.id)),
     "sub not a uuid": lambda s, c: s.token(sub="admin"),
 }
-
-
-async def count_posts(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Post)) or 0
 
 
 @pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
