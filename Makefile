@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 UV ?= $(CURDIR)/scripts/uv
 export UV_PYTHON_DOWNLOADS ?= never
+# cache bytecode between runs (some environments switch it off; the suites import a lot)
+unexport PYTHONDONTWRITEBYTECODE
 RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
 
