@@ -158,3 +158,33 @@ async def test_preferences_down_weather_says_why(
         return (await gateway.get("/api/weather/me", headers=alice.headers)).status_code == 200
 
     assert await eventually(weather_for_me)
+
+
+async def test_preferences_survive_a_restart_of_the_local_mongo(
+    gateway: httpx.AsyncClient, system: System, alice: User
+) -> None:
+    """make dev's Mongo stand-in keeps its data in an SQLite file: a restart loses nothing, and
+    while it is down the preferences service answers 503, not 500."""
+    if system.supervisor is None:
+        pytest.skip("the Mongo stand-in is part of E2E_STACK=local only")
+    saved = await gateway.put(
+        "/api/users/me/preferences",
+        json={"city": "Lagos", "units": "imperial"},
+        headers=alice.headers,
+    )
+    assert saved.status_code == 200
+
+    system.supervisor.stop("mongo")
+    try:
+        down = await gateway.get("/api/users/me/preferences", headers=alice.headers)
+        assert down.status_code == 503
+    finally:
+        system.supervisor.restart("mongo")
+
+    async def preferences_back() -> bool:
+        answer = await gateway.get("/api/users/me/preferences", headers=alice.headers)
+        return answer.status_code == 200
+
+    assert await eventually(preferences_back)
+    kept = (await gateway.get("/api/users/me/preferences", headers=alice.headers)).json()
+    assert (kept["city"], kept["units"]) == ("Lagos", "imperial")
