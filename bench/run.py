@@ -394,34 +394,42 @@ def upload_rss(supervisor: Supervisor, headers: dict[str, str], uploads: int = 3
 
 # -- suites --------------------------------------------------------------------------------------
 def suite_speed(names: list[str], e2e: bool) -> list[dict[str, Any]]:
-    """Wall time and median test time of each suite (pytest's JUnit report)."""
+    """Wall time, median test time and branch coverage of each suite, run as ``make test-<suite>``
+    runs it (with coverage); the e2e suite without coverage."""
     rows = []
-    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    jobs = [(n, SUITES[n][0]) for n in names if (ROOT / SUITES[n][0]).is_dir()]
+    jobs = [(n, *SUITES[n]) for n in names if (ROOT / SUITES[n][0]).is_dir()]
     if e2e:
-        jobs.append(("e2e", "e2e/tests"))
+        jobs.append(("e2e", "e2e/tests", ""))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, folder in jobs:
-            report = Path(tmp) / f"{name}.xml"
+        for name, folder, package in jobs:
+            report, cov = Path(tmp) / f"{name}.xml", Path(tmp) / f"{name}.json"
+            argv = [sys.executable, "-m", "pytest", folder, "-q", "-p", "no:cacheprovider"]
+            argv.append(f"--junitxml={report}")
+            if package:
+                argv += [f"--cov={package}", "--cov-branch", f"--cov-report=json:{cov}"]
+            env = {**os.environ, "COVERAGE_FILE": str(Path(tmp) / f".coverage.{name}")}
             started = time.monotonic()
-            done = subprocess.run(  # noqa: S603
-                [*pytest, folder, f"--junitxml={report}"], cwd=ROOT, capture_output=True, text=True
-            )
+            done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
             wall = time.monotonic() - started
             times, failed = _junit(report)
+            coverage = None
+            if cov.exists():
+                coverage = json.loads(cov.read_text())["totals"]["percent_covered"]
             rows.append(
                 {
                     "suite": name,
                     "tests": len(times),
                     "wall_seconds": wall,
                     "median_test_ms": statistics.median(times) * 1000 if times else 0.0,
+                    "branch_coverage_percent": coverage,
                     "failed": failed,
                     "exit_code": done.returncode,
                 }
             )
+            shown = f"  coverage {coverage:.1f} %" if coverage is not None else ""
             say(
                 f"  {name:<12} {len(times):>4} tests  {wall:6.1f} s wall  "
-                f"median {rows[-1]['median_test_ms']:.0f} ms"
+                f"median {rows[-1]['median_test_ms']:.0f} ms{shown}"
                 + (f"  ({failed} failed)" if failed else "")
             )
     return rows
@@ -497,6 +505,10 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
         say("  " + "  ".join(cells))
 
 
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"
+
+
 def print_report(result: dict[str, Any]) -> None:
     if rows := result.get("overhead"):
         say("\nGateway overhead (wrk, median of rounds; d/g/n = direct/gateway/nginx)")
@@ -529,13 +541,14 @@ def print_report(result: dict[str, Any]) -> None:
     if suites := result.get("suites"):
         say("\nSuites")
         _table(
-            ["suite", "tests", "wall s", "median ms/test"],
+            ["suite", "tests", "wall s", "median ms/test", "branch coverage"],
             [
                 [
                     s["suite"],
                     str(s["tests"]),
                     f"{s['wall_seconds']:.1f}",
                     f"{s['median_test_ms']:.0f}",
+                    _percent(s.get("branch_coverage_percent")),
                 ]
                 for s in suites
             ],
@@ -612,6 +625,7 @@ def main() -> int:
     parser.add_argument("--no-load", action="store_true", help="skip the overhead and upload parts")
     parser.add_argument("--no-suites", action="store_true", help="skip timing the suites")
     parser.add_argument("--no-e2e", action="store_true", help="time the in-process suites only")
+    parser.add_argument("--suites", default=",".join(SUITES), help="which in-process suites")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -644,7 +658,8 @@ def main() -> int:
         result["tools"] = {"wrk": _version("wrk"), "nginx": _version("nginx")}
     if not args.no_suites:
         say("Suites")
-        result["suites"] = suite_speed(list(SUITES), e2e=not args.no_e2e)
+        names = [n for n in args.suites.split(",") if n in SUITES]
+        result["suites"] = suite_speed(names, e2e=not args.no_e2e)
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
     result["targets"] = verdicts(result)
     print_report(result)
