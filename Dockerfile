@@ -19,7 +19,6 @@ RUN find /src -type f ! -name pyproject.toml ! -name uv.lock -delete \
 # --- build: a venv at /app/.venv with the package and exactly its locked dependencies
 FROM ${BASE_IMAGE} AS build
 ARG UV_VERSION=0.13.9
-ARG PACKAGE
 ENV UV_PYTHON=python3 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
@@ -30,6 +29,8 @@ ENV UV_PYTHON=python3 \
 RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
 COPY --from=manifests /src /src
+# declared here, not above: every service shares the layers before this line
+ARG PACKAGE
 RUN --mount=type=cache,target=/root/.cache/uv \
     test -n "${PACKAGE}" \
     && /opt/uv/bin/uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"

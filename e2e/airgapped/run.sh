@@ -269,6 +269,8 @@ ports_free() {
 import socket, sys
 for port in map(int, sys.argv[1:]):
     with socket.socket() as s:
+        # as docker-proxy binds: a port whose old connections are in TIME_WAIT is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -289,19 +291,44 @@ export INKWELL_POSTGRES_PORT=$((base + 12))
 # the e2e settings (weather from the stub, no login rate limit, ...), also for the suite's own
 # compose commands (its outage tests stop and start services)
 set -a
-# shellcheck source=../../deploy/e2e.env
+# shellcheck source=SCRIPTDIR/../../deploy/e2e.env
 . deploy/e2e.env
 set +a
 mkdir -p "$LOG_DIR"
-log "building (log: $LOG_DIR/build.log)"
-compose build --progress plain >"$LOG_DIR/build.log" 2>&1 || { tail -40 "$LOG_DIR/build.log"; die "build failed"; }
+# The stand-ins are infrastructure, not what is under test: like pulled images, they are cached
+# (keyed by the base and their recipes, renewed weekly to pick up Debian and PyPI fixes).
+STANDINS=(postgres mongo localstack)
+standins_key=$(
+  {
+    echo "$key $(date -u +%G-W%V)"
+    find deploy/airgapped -type f | LC_ALL=C sort | xargs sha256sum
+  } | sha256sum | cut -c1-16
+)
+standins_tar=$CACHE_DIR/airgapped-standins-$standins_key.tar
+to_build=()
+if [ -s "$standins_tar" ]; then
+  log "loading the stand-ins (${STANDINS[*]}) from the cache ($standins_tar)"
+  docker load --quiet --input "$standins_tar" >/dev/null
+  mapfile -t to_build < <(compose config --services | grep -vxF -f <(printf '%s\n' "${STANDINS[@]}"))
+fi
+log "building ${to_build[*]:-everything} (log: $LOG_DIR/build.log)"
+compose build --progress plain "${to_build[@]}" >"$LOG_DIR/build.log" 2>&1 ||
+  { tail -40 "$LOG_DIR/build.log"; die "build failed"; }
+if [ ! -s "$standins_tar" ]; then
+  rm -f "$CACHE_DIR"/airgapped-standins-*.tar
+  images=()
+  for name in "${STANDINS[@]}"; do images+=("inkwell/airgapped-$name:dev"); done
+  docker save --output "$standins_tar.partial" "${images[@]}" && mv "$standins_tar.partial" "$standins_tar"
+  log "stand-ins cached as $standins_tar ($(du -h "$standins_tar" | cut -f1))"
+fi
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | { grep -E '^  inkwell/' || true; } | sort
 
 # ------------------------------------------------------------------------------------- 5. up
 phase up
 STACK_UP=1
 # (compose's per-container progress lines are left out; its errors are not)
-if ! compose up --build --wait --quiet-pull --quiet-build 2>&1 | { grep -vE '^ *(Container|Network|Volume) .* (Creat|Start|Wait|Runn|Heal|Exit)' || true; }; then
+# (no --build: the build phase built everything just now, and the cached stand-ins stay as loaded)
+if ! compose up --wait 2>&1 | { grep -vE '^ *(Container|Network|Volume) .* (Creat|Start|Wait|Runn|Heal|Exit)' || true; }; then
   die "docker compose up --wait failed"
 fi
 compose ps --format '  {{.Service}}: {{.Status}}'

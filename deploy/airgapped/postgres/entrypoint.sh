@@ -11,6 +11,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   pg_ctl -w -o "-c listen_addresses=''" start >/dev/null
+  # shellcheck disable=SC1090 # the init scripts are the user's
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
       *.sql) echo "init: $f"; psql -v ON_ERROR_STOP=1 -U postgres -d postgres -q -f "$f" ;;
