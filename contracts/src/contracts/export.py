@@ -19,7 +19,10 @@ def main(argv: list[str]) -> int:
     names = argv or list(SERVICES)
     unknown = [n for n in names if n not in SERVICES]
     if unknown:
-        print(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}", file=sys.stderr)
+        print(
+            f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}",
+            file=sys.stderr,
+        )
         return 2
     for name in names:
         try:

@@ -28,10 +28,17 @@ def make_app(url: str) -> FastAPI:
     ("reachable", "status"), [(True, 200), (False, 503)], ids=["database up", "database down"]
 )
 async def test_lifespan_sessions_and_readiness(reachable: bool, status: int) -> None:
-    url = await suite_database_url("runtime") if reachable else "postgresql+asyncpg://postgres@127.0.0.1:1/none"
+    url = (
+        await suite_database_url("runtime")
+        if reachable
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/none"
+    )
     app = make_app(url)
 
-    async with LifespanManager(app), AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
+    ):
         ready = await client.get("/readyz")
         if reachable:
             assert (await client.get("/answer")).json() == {"answer": 42}

@@ -33,7 +33,9 @@ async def source(clock: Clock):  # type: ignore[no-untyped-def]
 
 
 @respx.mock
-async def test_keys_are_fetched_once_and_cached(source: RemoteJWKS, signer: TestSigner, clock: Clock) -> None:
+async def test_keys_are_fetched_once_and_cached(
+    source: RemoteJWKS, signer: TestSigner, clock: Clock
+) -> None:
     route = respx.get(URL).respond(json=signer.key.jwks())
 
     first = await source.get_key(signer.key.kid)

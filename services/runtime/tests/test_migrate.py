@@ -9,7 +9,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_ensure_database_creates_once() -> None:
-    url = (await suite_database_url("runtime")).replace("inkwell_test_runtime", "inkwell_test_runtime_created")
+    url = (await suite_database_url("runtime")).replace(
+        "inkwell_test_runtime", "inkwell_test_runtime_created"
+    )
     admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
@@ -22,7 +24,9 @@ async def test_ensure_database_creates_once() -> None:
         await admin.dispose()
 
 
-def test_main_usage_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_usage_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
     assert migrate.main([]) == 2
@@ -38,7 +42,9 @@ def test_alembic_config_escapes_percent_signs() -> None:
     assert config.get_main_option("script_location") == "auth_service:migrations"
 
 
-async def test_main_creates_the_database_and_upgrades_to_head(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_main_creates_the_database_and_upgrades_to_head(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Exercised with auth's migrations, the first service that has some."""
     import anyio
 
@@ -46,17 +52,27 @@ async def test_main_creates_the_database_and_upgrades_to_head(capsys: pytest.Cap
     url = base.replace("inkwell_test_runtime", "inkwell_test_runtime_migrated")
     admin = create_async_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
-        await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)'))
+        await conn.execute(
+            text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)')
+        )
     try:
         # migrate.main runs its own event loop (it is a CLI), so run it in a worker thread.
         assert await anyio.to_thread.run_sync(migrate.main, ["auth_service", url]) == 0
         engine = create_async_engine(url)
         async with engine.connect() as conn:
-            tables = set((await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))).scalars())
+            tables = set(
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+                    )
+                ).scalars()
+            )
         await engine.dispose()
     finally:
         async with admin.connect() as conn:
-            await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)'))
+            await conn.execute(
+                text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)')
+            )
         await admin.dispose()
 
     assert {"users", "password_reset_tokens", "alembic_version"} <= tables

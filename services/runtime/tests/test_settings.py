@@ -18,7 +18,7 @@ def test_dev_defaults_are_fine_outside_production(environment: str) -> None:
 
 
 def test_production_refuses_dev_defaults_and_names_them() -> None:
-    with pytest.raises(ValidationError, match="refusing to start in production .*SECRET"):
+    with pytest.raises(ValidationError, match=r"refusing to start in production .*SECRET"):
         WithSecret(environment="production")
 
 
