@@ -125,6 +125,6 @@ def create_app(
             merged = merge_documents(committed_documents(), own, table)
         return merged
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
     app.swagger_ui_parameters = {"persistAuthorization": True}
     return app
