@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -15,6 +16,19 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from inkwell_runtime.errors import ServiceUnavailable
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names every service's metadata uses, so migrations name them predictably."""
+
+
+def utcnow() -> datetime:
+    """Timestamps are timezone-aware UTC everywhere."""
+    return datetime.now(UTC)
 
 
 def make_engine(url: str) -> AsyncEngine:
