@@ -88,7 +88,8 @@ STATUSES: dict[str, Counter[str]] = defaultdict(Counter)
 
 def call_and_check(case: Case, headers: dict[str, str] | None = None) -> None:
     response = case.call(headers=headers)
-    label = f"{case.operation.method.upper()} {case.operation.path}"
+    service = (case.operation.schema.title or "").removeprefix("Inkwell ")
+    label = f"{service}: {case.operation.method.upper()} {case.operation.path}"
     STATUSES[label][f"{response.status_code // 100}xx"] += 1
     case.validate_response(response, checks=CHECKS, headers=headers)
 
@@ -103,7 +104,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for label, counts in sorted(STATUSES.items()):
         never_ok += not counts["2xx"]
         shown = "  ".join(f"{k} {counts[k]:>4}" for k in ("2xx", "3xx", "4xx", "5xx") if counts[k])
-        write(f"{label:<52} {shown}")
+        write(f"{label:<60} {shown}")
     write(
         f"{len(STATUSES)} operations, {sum(map(sum, [c.values() for c in STATUSES.values()]))} "
         f"requests; {never_ok} never answered 2xx"
