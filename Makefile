@@ -35,7 +35,7 @@ test-%: ## run one suite: test-auth, test-content, test-preferences, test-media,
 	@echo "== $* suite"
 	COVERAGE_FILE=.coverage.$* $(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
 
-lint: ## ruff, mypy
+lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy services/*/src gateway/src contracts/src e2e/src
