@@ -606,7 +606,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
         service, request_path = ENDPOINTS[endpoint]
         axes[0][col].set_title(f"GET {request_path} ({service})")
         axes[0][col].set_ylabel("requests / s")
-        axes[1][col].set_ylabel("latency ms (bar p50, whisker p99)")
+        axes[1][col].set_ylabel("latency ms, log scale (bar p50, whisker p99)")
+        axes[1][col].set_yscale("log")
         axes[0][col].legend()
     cpus = result["machine"]["cpus"]
     fig.suptitle(f"Inkwell: direct vs gateway vs nginx — {result['measured_at']}, {cpus} CPUs")
@@ -627,7 +628,13 @@ def main() -> int:
     parser.add_argument("--no-e2e", action="store_true", help="time the in-process suites only")
     parser.add_argument("--suites", default=",".join(SUITES), help="which in-process suites")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--replot", action="store_true", help="redraw bench.png from bench.json")
     args = parser.parse_args()
+    if args.replot:
+        saved = json.loads((args.out / "bench.json").read_text())
+        print_report(saved)
+        plot(saved, args.out / "bench.png")
+        return 0
 
     result: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
