@@ -35,6 +35,14 @@ test-%: ## run one suite: test-auth, test-content, test-preferences, test-media,
 	@echo "== $* suite"
 	COVERAGE_FILE=.coverage.$* $(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
 
+.PHONY: dev e2e
+
+dev: ## run all of Inkwell locally without Docker (DEV_ARGS="--weather-stub --fresh"); Ctrl-C stops it
+	$(RUN) python -m inkwell_e2e.dev $(DEV_ARGS)
+
+e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|external)
+	$(PYTEST) e2e/tests $(PYTEST_ARGS)
+
 lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
 from inkwell_runtime.db import get_db_session
-from inkwell_runtime.testing.postgres import rollback_session, schema_engine
+from inkwell_runtime.testing.postgres import postgres_fixtures
 from inkwell_runtime.testing.tokens import TestSigner
 
 PASSWORD = "correct horse battery"
@@ -30,16 +30,8 @@ class Outbox:
         self.sent.append({"to": to, "subject": subject, "body": body})
 
 
-@pytest.fixture(scope="session")
-async def engine() -> AsyncIterator[AsyncEngine]:
-    async with schema_engine("auth", Base.metadata) as engine:
-        yield engine
-
-
-@pytest.fixture
-async def db_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rollback_session(engine) as session:
-        yield session
+# The real database: schema once per session, each test in a rolled-back transaction.
+engine, db_session = postgres_fixtures("auth", Base.metadata)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base, Post
 from contracts.auth import TokenClaims
-from inkwell_runtime.testing.postgres import rollback_session, schema_engine
+from inkwell_runtime.testing.postgres import postgres_fixtures
 from inkwell_runtime.testing.tokens import TestSigner
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -52,16 +52,8 @@ class Caller:
         )
 
 
-@pytest.fixture(scope="session")
-async def engine() -> AsyncIterator[AsyncEngine]:
-    async with schema_engine("content", Base.metadata) as engine:
-        yield engine
-
-
-@pytest.fixture
-async def db_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rollback_session(engine) as session:
-        yield session
+# The real database: schema once per session, each test in a rolled-back transaction.
+engine, db_session = postgres_fixtures("content", Base.metadata)
 
 
 @pytest.fixture

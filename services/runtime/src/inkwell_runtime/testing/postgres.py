@@ -9,6 +9,7 @@ Never SQLite: the tests must see PostgreSQL's real behaviour (constraints, types
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, text
@@ -124,3 +125,25 @@ async def truncate_all(engine: AsyncEngine, metadata: MetaData) -> None:
     if names:
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+def postgres_fixtures(suite: str, metadata: MetaData) -> tuple[Any, Any]:
+    """The two fixtures a suite on PostgreSQL needs, shared rather than copied:
+
+    ``engine`` (session scope: the suite's database, schema built once from the models) and
+    ``db_session`` (one rolled-back transaction per test). In a conftest::
+
+        engine, db_session = postgres_fixtures("auth", Base.metadata)
+    """
+
+    @pytest.fixture(scope="session")
+    async def engine() -> AsyncIterator[AsyncEngine]:
+        async with schema_engine(suite, metadata) as engine:
+            yield engine
+
+    @pytest.fixture
+    async def db_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+        async with rollback_session(engine) as session:
+            yield session
+
+    return engine, db_session
