@@ -78,6 +78,19 @@ def test_the_e2e_profile_keeps_to_itself() -> None:
     assert config.bucket == "inkwell-e2e-media"
 
 
+def test_a_second_e2e_run_can_have_databases_of_its_own() -> None:
+    env = {"TEST_DATABASE_URL": "postgresql+asyncpg://u@h:1/t", "E2E_DATABASE_PREFIX": "e2e_b"}
+
+    config = StackConfig.from_env(env, profile="e2e", root=ROOT)
+
+    assert config.database_urls == {
+        "auth": "postgresql+asyncpg://u@h:1/e2e_b_auth",
+        "content": "postgresql+asyncpg://u@h:1/e2e_b_content",
+    }
+    with pytest.raises(ConfigError, match="E2E_DATABASE_PREFIX"):
+        StackConfig.from_env({**env, "E2E_DATABASE_PREFIX": "x; DROP"}, profile="e2e", root=ROOT)
+
+
 def test_each_service_is_wired_to_the_others() -> None:
     supervisor = Supervisor(dev_config(INKWELL_WEATHER_STUB="1"))
     supervisor.plan()

@@ -13,6 +13,7 @@ Two profiles share one shape:
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,6 +255,12 @@ class StackConfig:
     def _e2e(cls, env: Mapping[str, str], root: Path) -> "StackConfig":
         base = _int(env.get("E2E_PORT_BASE", str(E2E_PORT_BASE)), "E2E_PORT_BASE")
         server = env.get("E2E_DATABASE_URL") or env.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL
+        # Two e2e runs side by side need their own databases too (with their own E2E_PORT_BASE).
+        prefix = env.get("E2E_DATABASE_PREFIX", "inkwell_e2e")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix):
+            raise ConfigError(
+                f"E2E_DATABASE_PREFIX must be lower-case letters, digits and _, got {prefix!r}"
+            )
         return cls(
             profile="e2e",
             root=root,
@@ -261,7 +268,7 @@ class StackConfig:
             run_dir=_dir(env.get("E2E_RUN_DIR"), root / ".run" / "e2e"),
             ports=layout(base),
             database_urls={
-                name: database_url(server, f"inkwell_e2e_{name}") for name in DATABASE_SERVICES
+                name: database_url(server, f"{prefix}_{name}") for name in DATABASE_SERVICES
             },
             s3="moto",
             weather_stub=True,
