@@ -21,7 +21,6 @@ missing, as root); nginx runs from a config generated into a temporary folder, o
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import platform
@@ -40,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from inkwell_e2e.config import DATABASE_SERVICES, StackConfig, database_url
+from inkwell_e2e.config import StackConfig, side_stack
 from inkwell_e2e.flows import png, register
 from inkwell_e2e.stack import Supervisor
 
@@ -122,26 +121,13 @@ def _which(tool: str) -> str | None:
 # -- the stack -----------------------------------------------------------------------------------
 def bench_config() -> StackConfig:
     """The e2e profile on the bench's own ports, databases and folders."""
-    env = {
-        **os.environ,
-        "E2E_PORT_BASE": str(PORT_BASE),
-        "E2E_RUN_DIR": str(ROOT / ".run" / "bench"),
-        "E2E_DATA_DIR": str(ROOT / ".data" / "bench"),
-    }
-    config = StackConfig.from_env(env, profile="e2e")
-    server = env.get("TEST_DATABASE_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-    return dataclasses.replace(
-        config,
-        database_urls={
-            name: database_url(server, f"inkwell_bench_{name}") for name in DATABASE_SERVICES
-        },
-        service_env={
-            **config.service_env,
+    return side_stack(
+        "bench",
+        PORT_BASE,
+        {
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             "MAX_UPLOAD_BYTES": str(16 * MIB),
             "MAX_IMAGE_PIXELS": str(50_000_000),
-            "S3_BUCKET": "inkwell-bench-media",
-            "MONGO_DATABASE": "inkwell_bench_preferences",
         },
     )
 

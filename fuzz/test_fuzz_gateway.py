@@ -9,7 +9,6 @@ an account registered through the gateway and logged in, with the admin role (bo
 email), so the admin routes are fuzzed too.
 """
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from schemathesis import Case
 
 from gateway.core.config import GatewaySettings
 from gateway.main import create_app
-from inkwell_e2e.config import DATABASE_SERVICES, StackConfig, database_url
+from inkwell_e2e.config import StackConfig, side_stack
 from inkwell_e2e.flows import PASSWORD
 from inkwell_e2e.stack import Supervisor
 
@@ -34,24 +33,10 @@ ADMIN_EMAIL = "fuzz-admin@example.com"
 
 
 def stack_config() -> StackConfig:
-    env = {
-        **os.environ,
-        "E2E_PORT_BASE": str(PORT_BASE),
-        "E2E_RUN_DIR": str(ROOT / ".run" / "fuzz"),
-        "E2E_DATA_DIR": str(ROOT / ".data" / "fuzz"),
-    }
-    config = StackConfig.from_env(env, profile="e2e")
-    server = env.get("TEST_DATABASE_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-    return dataclasses.replace(
-        config,
-        database_urls={n: database_url(server, f"inkwell_fuzz_{n}") for n in DATABASE_SERVICES},
-        service_env={
-            **config.service_env,
-            "LOG_LEVEL": "WARNING",
-            "BOOTSTRAP_ADMIN_EMAILS": f'["{ADMIN_EMAIL}"]',
-            "S3_BUCKET": "inkwell-fuzz-media",
-            "MONGO_DATABASE": "inkwell_fuzz_preferences",
-        },
+    return side_stack(
+        "fuzz",
+        PORT_BASE,
+        {"LOG_LEVEL": "WARNING", "BOOTSTRAP_ADMIN_EMAILS": f'["{ADMIN_EMAIL}"]'},
     )
 
 

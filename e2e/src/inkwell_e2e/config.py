@@ -12,6 +12,7 @@ Two profiles share one shape:
   developer's ``make dev``.
 """
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -280,6 +281,39 @@ class StackConfig:
             },
             start_timeout=float(env.get("E2E_START_TIMEOUT", "120")),
         )
+
+
+def side_stack(
+    name: str,
+    port_base: int,
+    service_env: Mapping[str, str],
+    env: Mapping[str, str] | None = None,
+) -> StackConfig:
+    """The e2e profile for another tool (``bench``, ``fuzz``): ports from ``port_base``, and
+    databases, folders, bucket and Mongo database named after ``name``, so it never touches a
+    developer's stack or an e2e run. ``service_env`` adds to every child's environment."""
+    env = os.environ if env is None else env
+    root = find_root()
+    config = StackConfig.from_env(
+        {
+            **env,
+            "E2E_PORT_BASE": str(port_base),
+            "E2E_RUN_DIR": str(root / ".run" / name),
+            "E2E_DATA_DIR": str(root / ".data" / name),
+            "E2E_DATABASE_PREFIX": f"inkwell_{name}",
+        },
+        profile="e2e",
+        root=root,
+    )
+    return dataclasses.replace(
+        config,
+        service_env={
+            **config.service_env,
+            "S3_BUCKET": f"inkwell-{name}-media",
+            "MONGO_DATABASE": f"inkwell_{name}_preferences",
+            **service_env,
+        },
+    )
 
 
 def _flag(raw: str | None) -> bool:
