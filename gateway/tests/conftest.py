@@ -1,17 +1,18 @@
-"""Small composable fixtures for the gateway suite: settings → app → client, services mocked.
+"""Small composable fixtures for the gateway suite: fake services → settings → app → client.
 
-The services are respx mocks on their own hostnames (``http://auth.internal`` …); a request
-for anything no test mocked fails loudly. ``call`` drives the app over raw ASGI, for the
-streaming tests that must see each ``http.response.body`` message as it is sent.
+The services are real HTTP servers on 127.0.0.1 (``fakes.FakeService``), one per service,
+started once for the suite; each test declares the routes it expects the gateway to call and
+checks what they received. ``call`` drives the app over raw ASGI, for the streaming tests that
+must see each ``http.response.body`` message as it is sent.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import pytest
-import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -20,27 +21,43 @@ from gateway.core.config import GatewaySettings
 from gateway.main import create_app
 from gateway.routing import SERVICES
 
-SERVICE_URLS = {name: f"http://{name}.internal" for name in SERVICES}
+from .fakes import FakeService
+
 CLIENT_IP = "203.0.113.7"
+
+Services = dict[str, FakeService]
 
 
 @pytest.fixture(scope="session")
-def settings() -> GatewaySettings:
+async def fake_services() -> AsyncIterator[Services]:
+    """One listening fake per service, for the whole suite."""
+    fakes = {name: FakeService(name) for name in SERVICES}
+    for fake in fakes.values():
+        await fake.server.start_server()
+    yield fakes
+    for fake in fakes.values():
+        fake.reset()
+        await fake.server.close()
+
+
+@pytest.fixture(scope="session")
+def settings(fake_services: Services) -> GatewaySettings:
     """Shared by the suite: tests that need other values build their own with ``model_copy``."""
     return GatewaySettings(
         environment="test",
         log_json=False,
         login_rate_limit="off",
         readiness_timeout_seconds=1,
-        **{f"{name}_url": url for name, url in SERVICE_URLS.items()},
+        **{f"{name}_url": fake.url for name, fake in fake_services.items()},
     )
 
 
 @pytest.fixture
-def services() -> Iterator[respx.MockRouter]:
-    """Every service, mocked; tests add the routes they expect the gateway to call."""
-    with respx.mock(assert_all_called=False) as router:
-        yield router
+def services(fake_services: Services) -> Iterator[Services]:
+    """Every service with no routes yet; a request nobody expected fails the test."""
+    yield fake_services
+    unexpected = [call for fake in fake_services.values() for call in fake.reset()]
+    assert not unexpected, f"the gateway made requests no test expected: {unexpected}"
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +68,23 @@ async def app(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
         yield app
 
 
+def gateway_client(app: FastAPI, ip: str = CLIENT_IP, **headers: str) -> AsyncClient:
+    """An httpx client calling ``app`` in-process over ASGI, as the client at ``ip``."""
+    transport = ASGITransport(app=app, client=(ip, 50000))
+    return AsyncClient(transport=transport, base_url="http://gateway.test", headers=headers)
+
+
 @pytest.fixture
-async def client(app: FastAPI, services: respx.MockRouter) -> AsyncIterator[AsyncClient]:
-    transport = ASGITransport(app=app, client=(CLIENT_IP, 50000))
-    async with AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+async def client(app: FastAPI, services: Services) -> AsyncIterator[AsyncClient]:
+    async with gateway_client(app) as client:
+        yield client
+
+
+@asynccontextmanager
+async def running(settings: GatewaySettings) -> AsyncIterator[AsyncClient]:
+    """A gateway of its own (``settings``), started, with a client for it."""
+    app = create_app(settings)
+    async with LifespanManager(app), gateway_client(app) as client:
         yield client
 
 

@@ -3,20 +3,22 @@
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import respx
 import time_machine
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient, Response
+from httpx import AsyncClient
 
 from gateway.core.config import GatewaySettings
 from gateway.main import create_app
 
+from .conftest import Services, gateway_client
+from .fakes import Route
+
 pytestmark = pytest.mark.anyio
 
 START = 1_800_000_000.0
-TOKEN = "http://auth.internal/api/auth/token"
-LOGIN = "http://auth.internal/api/auth/login"
+TOKEN = "/api/auth/token"
+LOGIN = "/api/auth/login"
 
 
 @pytest.fixture
@@ -34,16 +36,12 @@ async def limited_app(settings: GatewaySettings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-def auth(services: respx.MockRouter) -> respx.MockRouter:
-    services.post(TOKEN).mock(Response(200, json={"access_token": "t"}))
-    services.post(LOGIN).mock(Response(200, json={"access_token": "t"}))
-    services.post("http://auth.internal/api/auth/register").mock(Response(201, json={}))
-    return services
-
-
-def client_from(app: FastAPI, ip: str, **headers: str) -> AsyncClient:
-    transport = ASGITransport(app=app, client=(ip, 40000))
-    return AsyncClient(transport=transport, base_url="http://gw", headers=headers)
+def auth(services: Services) -> dict[str, Route]:
+    auth = services["auth"]
+    return {
+        path: auth.on("POST", path, status=status, json={"access_token": "t"})
+        for path, status in ((TOKEN, 200), (LOGIN, 200), ("/api/auth/register", 201))
+    }
 
 
 async def login(client: AsyncClient, route: str = "/api/auth/login") -> int:
@@ -55,16 +53,16 @@ async def login(client: AsyncClient, route: str = "/api/auth/login") -> int:
 
 
 async def test_a_client_over_the_limit_gets_429_until_the_window_moves_on(
-    limited_app: FastAPI, auth: respx.MockRouter, clock: time_machine.Traveller
+    limited_app: FastAPI, auth: dict[str, Route], clock: time_machine.Traveller
 ) -> None:
-    async with client_from(limited_app, "198.51.100.1") as client:
+    async with gateway_client(limited_app, "198.51.100.1") as client:
         assert [await login(client) for _ in range(3)] == [200, 200, 200]
 
         refused = await client.post("/api/auth/login", json={"username": "a", "password": "p"})
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "61"
         assert refused.json() == {"detail": "Too many login attempts; try again in 61 seconds"}
-        assert len(auth.calls) == 3  # the refused attempt never reached auth
+        assert len(auth[LOGIN].calls) == 3  # the refused attempt never reached auth
 
         clock.shift(45)
         again = await client.post("/api/auth/login", json={"username": "a", "password": "p"})
@@ -77,9 +75,9 @@ async def test_a_client_over_the_limit_gets_429_until_the_window_moves_on(
 
 
 async def test_token_and_login_share_one_budget(
-    limited_app: FastAPI, auth: respx.MockRouter, clock: time_machine.Traveller
+    limited_app: FastAPI, auth: dict[str, Route], clock: time_machine.Traveller
 ) -> None:
-    async with client_from(limited_app, "198.51.100.2") as client:
+    async with gateway_client(limited_app, "198.51.100.2") as client:
         assert await login(client, "/api/auth/token") == 200
         assert await login(client, "/api/auth/login") == 200
         assert await login(client, "/api/auth/token") == 200
@@ -88,30 +86,30 @@ async def test_token_and_login_share_one_budget(
 
 
 async def test_each_client_has_its_own_budget_whatever_it_claims_to_be(
-    limited_app: FastAPI, auth: respx.MockRouter, clock: time_machine.Traveller
+    limited_app: FastAPI, auth: dict[str, Route], clock: time_machine.Traveller
 ) -> None:
     """A spoofed X-Forwarded-For neither escapes the limit nor spends someone else's."""
-    async with client_from(limited_app, "198.51.100.3") as attacker:
+    async with gateway_client(limited_app, "198.51.100.3") as attacker:
         for spoofed in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
             attacker.headers["X-Forwarded-For"] = spoofed
             assert await login(attacker) == 200
         attacker.headers["X-Forwarded-For"] = "198.51.100.4"
         assert await login(attacker) == 429
 
-    async with client_from(limited_app, "198.51.100.4") as bystander:
+    async with gateway_client(limited_app, "198.51.100.4") as bystander:
         assert await login(bystander) == 200
 
 
 async def test_other_routes_are_not_limited(
-    limited_app: FastAPI, auth: respx.MockRouter, clock: time_machine.Traveller
+    limited_app: FastAPI, auth: dict[str, Route], clock: time_machine.Traveller
 ) -> None:
-    async with client_from(limited_app, "198.51.100.5") as client:
+    async with gateway_client(limited_app, "198.51.100.5") as client:
         statuses = [
             (await client.post("/api/auth/register", json={})).status_code for _ in range(10)
         ]
     assert statuses == [201] * 10
 
 
-async def test_off_disables_the_limit(client: AsyncClient, auth: respx.MockRouter) -> None:
+async def test_off_disables_the_limit(client: AsyncClient, auth: dict[str, Route]) -> None:
     """The suite's default settings say ``LOGIN_RATE_LIMIT=off`` (suites that log in a lot)."""
     assert [await login(client) for _ in range(20)] == [200] * 20

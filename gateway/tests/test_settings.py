@@ -3,13 +3,12 @@
 from collections.abc import AsyncIterator
 
 import pytest
-import respx
-from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient, Response
+from httpx import AsyncClient
 from pydantic import ValidationError
 
 from gateway.core.config import GatewaySettings
-from gateway.main import create_app
+
+from .conftest import Services, running
 
 pytestmark = pytest.mark.anyio
 
@@ -85,18 +84,14 @@ def test_bad_settings_are_refused_with_a_clear_message(
 
 @pytest.fixture
 async def cors_client(settings: GatewaySettings) -> AsyncIterator[AsyncClient]:
-    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example"]}))
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://gw") as client,
-    ):
-        yield client
+    async with running(settings.model_copy(update={"cors_origins": ["https://app.example"]})) as c:
+        yield c
 
 
 async def test_cors_allows_the_configured_origins_and_exposes_the_request_id(
-    cors_client: AsyncClient, services: respx.MockRouter
+    cors_client: AsyncClient, services: Services
 ) -> None:
-    services.get("http://content.internal/api/posts").mock(Response(200, json=[]))
+    posts = services["content"].on("GET", "/api/posts", json=[])
 
     preflight = await cors_client.options(
         "/api/posts",
@@ -113,6 +108,7 @@ async def test_cors_allows_the_configured_origins_and_exposes_the_request_id(
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
     assert actual.headers["access-control-allow-origin"] == "https://app.example"
     assert "x-request-id" in actual.headers["access-control-expose-headers"].lower()
+    assert len(posts.calls) == 1  # the preflight is the gateway's own answer
 
 
 async def test_cors_refuses_other_origins(cors_client: AsyncClient) -> None:

@@ -5,88 +5,75 @@ chunk until the other side has seen the first. ``fail_after`` only turns that ha
 failure; nothing here measures time.
 """
 
-import json
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator
 
 import anyio
-import httpx
 import pytest
-import respx
-from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient, Response
+from aiohttp import web
+from fastapi import FastAPI
+from httpx import AsyncClient
+from multidict import CIMultiDictProxy
 
 from gateway.core.config import GatewaySettings
-from gateway.main import create_app
 
-from .conftest import Call, asgi_call
+from .conftest import Call, Services, asgi_call, running
 
 pytestmark = pytest.mark.anyio
 
 CHUNK = 64 * 1024
 CAP = 3 * CHUNK
 UPLOAD = "/api/users/me/profile-picture"
+POSTS = "/api/posts"
 
 
-class Body(httpx.AsyncByteStream):
-    """A response body as a real transport gives it: streamed, not read yet."""
-
-    def __init__(self, content: bytes) -> None:
-        self.content = content
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self.content
-
-
-class ReadingService(httpx.AsyncBaseTransport):
-    """A service that reads the request body chunk by chunk as it arrives.
-
-    respx reads a request body whole before it answers, so it cannot show streaming; this can.
-    """
+class ReadingService:
+    """Media, reading the upload as it arrives off the socket (never waiting for all of it)."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.headers: httpx.Headers | None = None
-        self.on_chunk: Callable[[bytes], None] = lambda chunk: None
+        self.received = bytearray()
+        self.headers: CIMultiDictProxy[str] | None = None
         self.finished = False
+        self.done = anyio.Event()
+        self._progress = asyncio.Event()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         self.headers = request.headers
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        async for chunk in request.stream:
-            self.chunks.append(chunk)
-            self.on_chunk(chunk)
-        self.finished = True
-        answer = json.dumps({"received": sum(map(len, self.chunks))}).encode()
-        return Response(201, headers={"Content-Type": "application/json"}, stream=Body(answer))
+        try:
+            async for data in request.content.iter_any():
+                self.received += data
+                self._progress.set()
+                self._progress = asyncio.Event()
+            self.finished = True
+        finally:
+            self.done.set()
+        return web.json_response({"received": len(self.received)}, status=201)
+
+    async def has_received(self, size: int) -> None:
+        with anyio.fail_after(5):
+            while len(self.received) < size:
+                await self._progress.wait()
 
 
 @pytest.fixture
-def service() -> ReadingService:
-    return ReadingService()
+def service(services: Services) -> ReadingService:
+    reader = ReadingService()
+    services["media"].on("PUT", UPLOAD, reader.handle, reads_body=True)
+    return reader
 
 
 @pytest.fixture
-async def streaming_client(
-    settings: GatewaySettings, service: ReadingService
-) -> AsyncIterator[AsyncClient]:
-    app = create_app(settings.model_copy(update={"gateway_max_body_bytes": CAP}), transport=service)
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://gw") as client,
-    ):
+async def streaming_client(settings: GatewaySettings) -> AsyncIterator[AsyncClient]:
+    async with running(settings.model_copy(update={"gateway_max_body_bytes": CAP})) as client:
         yield client
 
 
 def lockstep_body(service: ReadingService, chunks: int) -> AsyncIterator[bytes]:
-    """Yields each chunk only once the service has read the one before."""
-    seen = anyio.Semaphore(0)
-    service.on_chunk = lambda chunk: seen.release()
+    """Yields each chunk only once the service has read all the ones before."""
 
     async def body() -> AsyncIterator[bytes]:
         for index in range(chunks):
-            if index:
-                with anyio.fail_after(5):
-                    await seen.acquire()
+            await service.has_received(index * CHUNK)
             yield bytes([65 + index]) * CHUNK
 
     return body()
@@ -104,7 +91,7 @@ async def test_a_request_body_reaches_the_service_chunk_by_chunk(
 
     assert response.status_code == 201
     assert response.json() == {"received": 3 * CHUNK}
-    assert service.chunks == [b"A" * CHUNK, b"B" * CHUNK, b"C" * CHUNK]
+    assert service.received == b"A" * CHUNK + b"B" * CHUNK + b"C" * CHUNK
     assert service.headers is not None
     if framing == "content-length":
         assert service.headers["content-length"] == str(3 * CHUNK)
@@ -142,8 +129,10 @@ async def test_a_chunked_body_over_the_cap_is_cut_off_with_a_413(
     response = await streaming_client.put(UPLOAD, content=body())
 
     assert response.status_code == 413
-    assert sum(map(len, service.chunks)) <= CAP  # never more than the cap went on
-    assert not service.finished
+    with anyio.fail_after(5):
+        await service.done.wait()
+    assert len(service.received) <= CAP  # never more than the cap went on
+    assert not service.finished  # and the service saw the upload break off, not end
 
 
 async def test_a_body_of_exactly_the_cap_is_accepted(
@@ -155,61 +144,56 @@ async def test_a_body_of_exactly_the_cap_is_accepted(
     assert response.json() == {"received": CAP}
 
 
-async def test_a_non_numeric_content_length_is_a_400(
-    call: Call, services: respx.MockRouter
-) -> None:
+async def test_a_non_numeric_content_length_is_a_400(call: Call, service: ReadingService) -> None:
     answer = await call("PUT", UPLOAD, headers=[("content-length", "lots")])
 
     assert answer.status == 400
     assert answer.body == b'{"detail":"Invalid Content-Length header"}'
-    assert not services.calls
+    assert service.headers is None
 
 
 async def test_a_client_that_disconnects_mid_upload_aborts_the_service_request(
-    settings: GatewaySettings, service: ReadingService
+    app: FastAPI, service: ReadingService
 ) -> None:
-    app = create_app(settings, transport=service)
-
     async def body() -> AsyncIterator[bytes | None]:
         yield b"x" * CHUNK
+        await service.has_received(CHUNK)
         yield None  # the client goes away
 
-    async with LifespanManager(app):
-        answer = await asgi_call(
-            app, "PUT", UPLOAD, headers=[("transfer-encoding", "chunked")], body=body()
-        )
+    answer = await asgi_call(
+        app, "PUT", UPLOAD, headers=[("transfer-encoding", "chunked")], body=body()
+    )
 
     assert answer.start is None  # nobody left to answer
-    assert service.chunks == [b"x" * CHUNK]
-    assert not service.finished
-
-
-class LockstepStream(httpx.AsyncByteStream):
-    """A service's answer: the second chunk exists only once the client has the first."""
-
-    def __init__(self) -> None:
-        self.first_delivered = anyio.Event()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield b"first,"
-        with anyio.fail_after(5):
-            await self.first_delivered.wait()
-        yield b"second"
+    with anyio.fail_after(5):
+        await service.done.wait()
+    assert service.received == b"x" * CHUNK
+    assert not service.finished  # the service saw the upload break off, not end
 
 
 async def test_a_response_body_reaches_the_client_chunk_by_chunk(
-    call: Call, services: respx.MockRouter
+    call: Call, services: Services
 ) -> None:
-    stream = LockstepStream()
-    services.get("http://content.internal/api/posts").mock(
-        Response(200, stream=stream, headers={"Content-Type": "text/plain"})
-    )
+    first_delivered = anyio.Event()
+
+    async def lockstep(request: web.BaseRequest) -> web.StreamResponse:
+        """The second chunk exists only once the client has the first."""
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        await response.write(b"first,")
+        with anyio.fail_after(5):
+            await first_delivered.wait()
+        await response.write(b"second")
+        await response.write_eof()
+        return response
+
+    services["content"].on("GET", POSTS, lockstep)
 
     async def on_body(message: dict[str, object]) -> None:
         if message["body"] == b"first,":
-            stream.first_delivered.set()
+            first_delivered.set()
 
-    answer = await call("GET", "/api/posts", on_body=on_body)
+    answer = await call("GET", POSTS, on_body=on_body)
 
     assert answer.status == 200
     assert [m["body"] for m in answer.bodies if m["body"]] == [b"first,", b"second"]
@@ -217,28 +201,34 @@ async def test_a_response_body_reaches_the_client_chunk_by_chunk(
 
 
 async def test_a_small_answer_with_a_length_is_sent_in_one_message(
-    call: Call, services: respx.MockRouter
+    call: Call, services: Services
 ) -> None:
-    services.get("http://content.internal/api/posts").mock(Response(200, json=[]))
+    services["content"].on("GET", POSTS, json=[])
 
-    answer = await call("GET", "/api/posts")
+    answer = await call("GET", POSTS)
 
     assert answer.bodies == [{"type": "http.response.body", "body": b"[]", "more_body": False}]
 
 
-class BrokenStream(httpx.AsyncByteStream):
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield b"partial"
-        raise httpx.ReadError("connection reset")
-
-
+@pytest.mark.parametrize("framing", ["chunked", "content-length"])
 async def test_a_service_failing_mid_answer_leaves_the_response_unfinished(
-    call: Call, services: respx.MockRouter
+    call: Call, services: Services, framing: str
 ) -> None:
     """Too late for an error status: the client must see a truncated answer, not a short one."""
-    services.get("http://content.internal/api/posts").mock(Response(200, stream=BrokenStream()))
 
-    answer = await call("GET", "/api/posts")
+    async def broken(request: web.BaseRequest) -> web.StreamResponse:
+        response = web.StreamResponse()
+        if framing == "content-length":
+            response.content_length = 100
+        await response.prepare(request)
+        await response.write(b"partial")
+        assert request.transport is not None
+        request.transport.close()  # the service dies mid-answer
+        return response
+
+    services["content"].on("GET", POSTS, broken)
+
+    answer = await call("GET", POSTS)
 
     assert answer.status == 200
     assert answer.body == b"partial"

@@ -1,13 +1,12 @@
 """The gateway app factory: ``uvicorn --factory gateway.main:create_app --port 8000``."""
 
-import logging
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
@@ -39,54 +38,55 @@ def committed_documents() -> dict[str, Document]:
 @cache
 def tls_context() -> ssl.SSLContext:
     """Verifying TLS for https:// service URLs; built once (loading CA certificates is slow)."""
-    return httpx.create_ssl_context()
+    return ssl.create_default_context()
 
 
-def http_transport(settings: GatewaySettings) -> httpx.AsyncHTTPTransport:
-    connections = settings.gateway_max_connections
-    return httpx.AsyncHTTPTransport(
-        verify=tls_context(),
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
+"""Headers aiohttp would add on its own: a proxy forwards the client's, or none."""
+
+
+def upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    """The one pooled session to every service, for the proxy and the readiness probes."""
+    seconds = settings.gateway_timeout_seconds
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=settings.gateway_max_connections,
+            limit_per_host=0,
+            keepalive_timeout=KEEPALIVE_EXPIRY_SECONDS,
+            ssl=tls_context(),
         ),
-        retries=0,
+        # Waiting for a pooled connection, connecting, and each read may take ``seconds``;
+        # a slow-but-steady answer is never cut short by a total.
+        timeout=aiohttp.ClientTimeout(
+            total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+        ),
+        auto_decompress=False,  # bytes pass through as the service encoded them
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=AUTO_HEADERS,
+        trust_env=False,  # services are reached directly, never through an HTTP(S)_PROXY
     )
 
 
-def create_app(
-    settings: GatewaySettings | None = None,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> FastAPI:
-    """Build the gateway; tests pass a ``transport`` (or use respx) in place of the network."""
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """Build the gateway over the services named in ``settings`` (tests run fake ones)."""
     settings = settings or GatewaySettings()
     services = settings.service_urls()
     table = RouteTable()
     limit = settings.login_rate_limit
     proxy = Proxy(
         services,
-        timeout_seconds=settings.gateway_timeout_seconds,
         max_body_bytes=settings.gateway_max_body_bytes,
         limiter=None if limit == "off" else LoginRateLimiter(limit),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = transport or http_transport(settings)
-        async with httpx.AsyncClient(
-            transport=pool,
-            timeout=settings.gateway_timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,  # services are reached directly, never through an HTTP(S)_PROXY
-        ) as client:
-            app.state.http_client = client
-            proxy.transport = pool  # the client's own pool, closed with it
+        async with upstream_session(settings) as session:
+            app.state.http_session = proxy.session = session
             try:
                 yield
             finally:
-                proxy.transport = None
+                proxy.session = None
 
     app = build_service_app(
         settings,
@@ -97,8 +97,6 @@ def create_app(
         verify_tokens=False,
         readiness=readiness_router(services, settings.readiness_timeout_seconds),
     )
-    # httpx logs every request at INFO: one more line per proxied request than the access log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     # First: the table matches none of the gateway's own paths, and proxied requests skip them.
     app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy

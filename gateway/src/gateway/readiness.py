@@ -5,7 +5,7 @@ import logging
 from collections.abc import Mapping
 from typing import Literal
 
-import httpx
+import aiohttp
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -31,18 +31,22 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
     )
     async def readyz(request: Request) -> JSONResponse:
         """Every service answers its own ``/readyz`` with 200 within the readiness timeout."""
-        client: httpx.AsyncClient = request.app.state.http_client
+        session: aiohttp.ClientSession = request.app.state.http_session
         headers = {"X-Request-ID": correlation_id.get() or ""}
 
         async def probe(name: str, url: str) -> tuple[str, State]:
             try:
-                async with asyncio.timeout(timeout):
-                    response = await client.get(f"{url}/readyz", headers=headers, timeout=timeout)
-            except (httpx.HTTPError, TimeoutError) as exc:
+                async with (
+                    asyncio.timeout(timeout),
+                    session.get(f"{url}/readyz", headers=headers) as response,
+                ):
+                    status = response.status
+                    await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 logger.warning("readiness: %s service unreachable: %r", name, exc)
                 return name, "down"
-            if response.status_code != 200:
-                logger.warning("readiness: %s service answered %s", name, response.status_code)
+            if status != 200:
+                logger.warning("readiness: %s service answered %s", name, status)
                 return name, "down"
             return name, "up"
 
