@@ -19,7 +19,8 @@ class GatewaySettings(ServiceSettings):
     media_url: str = "http://127.0.0.1:8004"
     weather_url: str = "http://127.0.0.1:8005"
     gateway_timeout_seconds: float = Field(default=10.0, gt=0)
-    """How long a service may stay silent (connecting, reading, writing) before a 504.
+    """How long getting a connection to a service may take (else 503) and how long it may stay
+    silent while answering (else 504).
 
     Keep it above every service's own upstream timeout (weather's ``WEATHER_TIMEOUT_SECONDS``),
     so a service can still answer its own clear error first."""
