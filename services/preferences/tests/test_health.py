@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from pymongo import AsyncMongoClient
 
@@ -13,7 +14,7 @@ from preferences_service.core.config import PreferencesSettings
 from preferences_service.main import create_app
 from preferences_service.mongo import COLLECTION, Document
 
-from .conftest import closed_port, serve
+from .conftest import DATABASE_PREFIX, closed_port, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -32,18 +33,32 @@ def settings_for(port: int, database_name: str) -> PreferencesSettings:
     )
 
 
+def app_on(port: int, database_name: str, signer: TestSigner) -> FastAPI:
+    return create_app(settings_for(port, database_name), token_verifier=signer.verifier())
+
+
+@pytest.fixture(scope="module")
+async def client_on_down_mongo(signer: TestSigner) -> AsyncIterator[AsyncClient]:
+    """The service started while nothing listens at its MONGO_URL.
+
+    One for the tests that only call it (none of them brings MongoDB up): each start waits out
+    a server selection (~0.5 s, the driver's minimum recheck interval).
+    """
+    async for client in serve(app_on(closed_port(), f"{DATABASE_PREFIX}down", signer)):
+        yield client
+
+
 @pytest.fixture
 async def down_port() -> int:
     return closed_port()
 
 
 @pytest.fixture
-async def client_on_down_mongo(
+async def client_before_mongo(
     down_port: int, database_name: str, signer: TestSigner
 ) -> AsyncIterator[AsyncClient]:
-    """The service started while nothing listens at its MONGO_URL."""
-    app = create_app(settings_for(down_port, database_name), token_verifier=signer.verifier())
-    async for client in serve(app):
+    """This test's own service, started while nothing listens at ``down_port``."""
+    async for client in serve(app_on(down_port, database_name, signer)):
         yield client
 
 
@@ -99,23 +114,23 @@ async def until_ready(client: AsyncClient) -> None:
 
 
 async def test_follows_mongo_coming_up_and_going_away(
-    client_on_down_mongo: AsyncClient, down_port: int, database_name: str, signer: TestSigner
+    client_before_mongo: AsyncClient, down_port: int, database_name: str, signer: TestSigner
 ) -> None:
     """Down at startup, then up (the index is created on first use), then gone again while
     the app's pool still holds connections to it: 503, 200, 503, never a 500."""
     headers = signer.bearer()
-    before = await client_on_down_mongo.put(URL, json={"city": "Oslo"}, headers=headers)
+    before = await client_before_mongo.put(URL, json={"city": "Oslo"}, headers=headers)
 
     async with mongo_wire_server(None, port=down_port) as uri:
-        await until_ready(client_on_down_mongo)
-        saved = await client_on_down_mongo.put(URL, json={"city": "Oslo"}, headers=headers)
-        read = await client_on_down_mongo.get(URL, headers=headers)
+        await until_ready(client_before_mongo)
+        saved = await client_before_mongo.put(URL, json={"city": "Oslo"}, headers=headers)
+        read = await client_before_mongo.get(URL, headers=headers)
         direct: AsyncMongoClient[Document] = AsyncMongoClient(uri)
         async with direct:
             indexes = await direct[database_name][COLLECTION].index_information()
 
-    after = await client_on_down_mongo.get(URL, headers=headers)
-    not_ready = await client_on_down_mongo.get("/readyz")
+    after = await client_before_mongo.get(URL, headers=headers)
+    not_ready = await client_before_mongo.get("/readyz")
 
     assert before.status_code == 503
     assert (saved.status_code, read.json()["city"]) == (200, "Oslo")
