@@ -1,6 +1,6 @@
 """Small composable fixtures for the auth suite: settings → app → client → user → headers."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,7 @@ class Outbox:
 engine, db_session = postgres_fixtures("auth", Base.metadata)
 
 
-@pytest.fixture
-def settings() -> AuthSettings:
+def auth_settings() -> AuthSettings:
     # Real Argon2, at the lowest cost, so the suite stays fast.
     return AuthSettings(
         environment="test",
@@ -46,17 +45,38 @@ def settings() -> AuthSettings:
 
 
 @pytest.fixture
-def outbox() -> Outbox:
+def settings() -> AuthSettings:
+    return auth_settings()
+
+
+@pytest.fixture(scope="session")
+def suite_outbox() -> Outbox:
     return Outbox()
 
 
 @pytest.fixture
-def app(
-    settings: AuthSettings, signer: TestSigner, db_session: AsyncSession, outbox: Outbox
-) -> FastAPI:
-    app = create_app(settings, signing_key=signer.key, email_sender=outbox)
-    app.dependency_overrides[get_db_session] = lambda: db_session
-    return app
+def outbox(suite_outbox: Outbox) -> Outbox:
+    """The suite app's outbox, emptied before this test sends anything."""
+    suite_outbox.sent.clear()
+    return suite_outbox
+
+
+@pytest.fixture(scope="session")
+def suite_app(signer: TestSigner, suite_outbox: Outbox) -> FastAPI:
+    """One app for the suite, as in production one app serves every request: FastAPI prepares
+    an app's routes on its first request, which cost more than most tests here do."""
+    return create_app(auth_settings(), signing_key=signer.key, email_sender=suite_outbox)
+
+
+@pytest.fixture
+def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterator[FastAPI]:
+    """The suite's app on this test's rolled-back session and emptied outbox; every override
+    (a test's own) is removed when the test ends."""
+    suite_app.dependency_overrides[get_db_session] = lambda: db_session
+    try:
+        yield suite_app
+    finally:
+        suite_app.dependency_overrides.clear()
 
 
 @pytest.fixture

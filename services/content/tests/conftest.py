@@ -7,7 +7,7 @@ Two ways to be someone, both used in the suite:
 """
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,18 +56,33 @@ class Caller:
 engine, db_session = postgres_fixtures("content", Base.metadata)
 
 
-@pytest.fixture
-def settings(engine: AsyncEngine) -> ContentSettings:
+def settings_for(engine: AsyncEngine) -> ContentSettings:
     return ContentSettings(
         environment="test", database_url=engine.url.render_as_string(hide_password=False)
     )
 
 
 @pytest.fixture
-def app(settings: ContentSettings, signer: TestSigner, db_session: AsyncSession) -> FastAPI:
-    app = create_app(settings, token_verifier=signer.verifier())
-    app.dependency_overrides[get_db_session] = lambda: db_session
-    return app
+def settings(engine: AsyncEngine) -> ContentSettings:
+    return settings_for(engine)
+
+
+@pytest.fixture(scope="session")
+def suite_app(engine: AsyncEngine, signer: TestSigner) -> FastAPI:
+    """One app for the suite, as in production one app serves every request: FastAPI prepares
+    an app's routes on its first request, which cost more than most tests here do."""
+    return create_app(settings_for(engine), token_verifier=signer.verifier())
+
+
+@pytest.fixture
+def app(suite_app: FastAPI, db_session: AsyncSession) -> Iterator[FastAPI]:
+    """The suite's app on this test's rolled-back session; every override (``act_as``, a test's
+    own) is removed when the test ends."""
+    suite_app.dependency_overrides[get_db_session] = lambda: db_session
+    try:
+        yield suite_app
+    finally:
+        suite_app.dependency_overrides.clear()
 
 
 @pytest.fixture
