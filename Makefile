@@ -18,6 +18,30 @@ pkg_gateway := gateway
 tests_for = $(or $(tests_$(1)),services/$(1)/tests)
 pkg_for = $(or $(pkg_$(1)),$(1)_service)
 COV_MIN ?= 90
+# Suites whose code runs on greenlets (SQLAlchemy's asyncio layer): coverage follows greenlet
+# switches there; the others run with COV_CONCURRENCY=thread ([tool.coverage.run], pyproject.toml).
+GREENLET_SUITES := runtime auth content
+cov_concurrency = $(if $(filter $(1),$(GREENLET_SUITES)),greenlet,thread)
+# pytest plugins installed for `make fuzz` that no in-process suite uses (~0.5 s to load in each)
+TEST_NO_PLUGINS := -p no:schemathesis -p no:hypothesispytest
+# Third-party modules a suite imports anyway, imported before coverage starts so that their module
+# bodies are not traced (inkwell_runtime/testing/preload.py; never an Inkwell package). Not in the
+# runtime suite: loading the plugin imports inkwell_runtime, the package that suite measures.
+preload_all := fastapi httpx pydantic_settings jose.jwt asgi_correlation_id pythonjsonlogger.json \
+  asgi_lifespan respx
+preload_db := sqlalchemy.ext.asyncio asyncpg alembic.command alembic.autogenerate
+preload_auth := $(preload_db) pwdlib.hashers.argon2
+preload_content := $(preload_db)
+preload_preferences := pymongo mongoeco.wire mongoeco.engines
+preload_media := aioboto3 boto3 moto.server moto.s3.models moto.s3.responses PIL.Image
+preload_weather := cachetools
+preload_env = $(if $(filter-out runtime,$(1)),INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))")
+preload_plugin = $(if $(filter-out runtime,$(1)),-p inkwell_runtime.testing.preload)
+# `make test`: TEST_JOBS suites at a time, the longest first. Preferences spends half of its time
+# waiting (the Mongo driver's 0.5 s rechecks, a subprocess), so it runs beside two others.
+TEST_JOBS ?= 3
+TEST_ORDER := preferences media content auth runtime weather gateway
+test_order = $(filter $(SUITES),$(TEST_ORDER)) $(filter-out $(TEST_ORDER),$(SUITES))
 
 -include mk/*.mk
 
@@ -29,11 +53,19 @@ help: ## list the targets
 install: ## install the workspace (Python 3.13, every service, dev tools) from uv.lock
 	$(UV) sync --frozen
 
-test: $(addprefix test-,$(SUITES)) ## run every in-process suite (each with its own branch-coverage gate)
+# Each suite is its own pytest process with its own coverage gate, in one `uv run` (one sync).
+# Side by side, each suite's output is printed whole when it ends; a failing suite fails
+# `make test` once the others have ended.
+test: ## run every in-process suite, TEST_JOBS (3) at a time, each with its own branch-coverage gate
+	@$(RUN) $(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target PYTEST=pytest \
+	  $(addprefix test-,$(test_order))
 
 test-%: ## run one suite: test-auth, test-content, test-preferences, test-media, test-weather, test-gateway, test-runtime
 	@echo "== $* suite"
-	COVERAGE_FILE=.coverage.$* $(PYTEST) $(call tests_for,$*) -q --cov=$(call pkg_for,$*) --cov-report=term --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
+	COVERAGE_FILE=.coverage.$* COV_CONCURRENCY=$(call cov_concurrency,$*) $(call preload_env,$*) \
+	  $(PYTEST) $(call tests_for,$*) -q $(TEST_NO_PLUGINS) $(call preload_plugin,$*) \
+	  -o cache_dir=.pytest_cache/$* --cov=$(call pkg_for,$*) --cov-report=term \
+	  --cov-fail-under=$(COV_MIN) $(PYTEST_ARGS)
 
 .PHONY: dev e2e
 
