@@ -53,6 +53,11 @@ def upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
             limit=settings.gateway_max_connections,
             limit_per_host=0,
             keepalive_timeout=KEEPALIVE_EXPIRY_SECONDS,
+            # Resolve the service's name for every new connection, as httpx does: a stopped or
+            # replaced container's address goes away with it (compose, Kubernetes), and a cached
+            # one makes the gateway connect to a dead address (seconds to fail) instead of
+            # answering 503 at once, or keep calling the old address after a restart.
+            use_dns_cache=False,
             ssl=tls_context(),
         ),
         # Waiting for a pooled connection, connecting, and each read may take ``seconds``;
