@@ -13,7 +13,7 @@ from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
 from inkwell_runtime.db import get_db_session
-from inkwell_runtime.testing.postgres import postgres_fixtures
+from inkwell_runtime.testing.postgres import postgres_fixtures, serving_session
 from inkwell_runtime.testing.tokens import TestSigner
 
 PASSWORD = "correct horse battery"
@@ -72,11 +72,8 @@ def suite_app(signer: TestSigner, suite_outbox: Outbox) -> FastAPI:
 def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterator[FastAPI]:
     """The suite's app on this test's rolled-back session and emptied outbox; every override
     (a test's own) is removed when the test ends."""
-    suite_app.dependency_overrides[get_db_session] = lambda: db_session
-    try:
-        yield suite_app
-    finally:
-        suite_app.dependency_overrides.clear()
+    with serving_session(suite_app, get_db_session, db_session) as app:
+        yield app
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base, Post
 from contracts.auth import TokenClaims
-from inkwell_runtime.testing.postgres import postgres_fixtures
+from inkwell_runtime.testing.postgres import postgres_fixtures, serving_session
 from inkwell_runtime.testing.tokens import TestSigner
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,11 +78,8 @@ def suite_app(engine: AsyncEngine, signer: TestSigner) -> FastAPI:
 def app(suite_app: FastAPI, db_session: AsyncSession) -> Iterator[FastAPI]:
     """The suite's app on this test's rolled-back session; every override (``act_as``, a test's
     own) is removed when the test ends."""
-    suite_app.dependency_overrides[get_db_session] = lambda: db_session
-    try:
-        yield suite_app
-    finally:
-        suite_app.dependency_overrides.clear()
+    with serving_session(suite_app, get_db_session, db_session) as app:
+        yield app
 
 
 @pytest.fixture

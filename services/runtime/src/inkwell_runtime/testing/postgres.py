@@ -7,11 +7,12 @@ Never SQLite: the tests must see PostgreSQL's real behaviour (constraints, types
 """
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -117,6 +118,19 @@ async def rollback_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         finally:
             await session.close()
             await outer.rollback()
+
+
+@contextmanager
+def serving_session(
+    app: FastAPI, dependency: Callable[..., Any], session: AsyncSession
+) -> Iterator[FastAPI]:
+    """``app`` (built once per suite) answering ``dependency`` with this test's ``session``;
+    every override, the test's own included, is removed when the test ends."""
+    app.dependency_overrides[dependency] = lambda: session
+    try:
+        yield app
+    finally:
+        app.dependency_overrides.clear()
 
 
 async def truncate_all(engine: AsyncEngine, metadata: MetaData) -> None:
