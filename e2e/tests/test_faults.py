@@ -15,11 +15,9 @@ by asserting measured times.
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from jose import jwt as jose_jwt
@@ -27,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inkwell_e2e.flows import PASSWORD, User, png, unique, unique_city
+from inkwell_e2e.flows import PASSWORD, User, eventually, png, unique, unique_city
 from inkwell_e2e.systems import Control, System
 from inkwell_runtime.jwt import SigningKey
 
@@ -38,19 +36,6 @@ DEADLINE = httpx.Timeout(1.0)
 """A stopped service's routes must answer within this (the gateway must not hang on it)."""
 WEATHER_DEADLINE = httpx.Timeout(5.0)
 """The e2e profile gives the weather service 1 s for the provider; a fault answers well within."""
-RECOVERY_SECONDS = 30.0
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], seconds: float = RECOVERY_SECONDS
-) -> bool:
-    """Poll ``check`` until it holds, for at most ``seconds`` (a bounded loop)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await anyio.sleep(0.2)
-    return False
 
 
 def upload(data: bytes, name: str = "me.png", content_type: str = "image/png") -> dict[str, Any]:

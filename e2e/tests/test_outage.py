@@ -4,19 +4,15 @@ everything recovers when the service is back, without restarting the gateway.
 Needs a system the suite can stop and start services of (``E2E_STACK=local`` or ``compose``).
 """
 
-import time
 from collections.abc import Awaitable, Callable
 
-import anyio
 import httpx
 import pytest
 
-from inkwell_e2e.flows import User, unique_city
+from inkwell_e2e.flows import User, eventually, unique_city
 from inkwell_e2e.systems import Control, System
 
 pytestmark = pytest.mark.anyio
-
-RECOVERY_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -24,18 +20,6 @@ def control(system: System) -> Control:
     if system.control is None:
         pytest.skip(f"E2E_STACK={system.kind} cannot stop and start services")
     return system.control
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], seconds: float = RECOVERY_SECONDS
-) -> bool:
-    """Poll ``check`` until it holds, for at most ``seconds`` (a bounded loop)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await anyio.sleep(0.2)
-    return False
 
 
 async def readiness(gateway: httpx.AsyncClient) -> tuple[int, dict[str, str]]:

@@ -1,15 +1,33 @@
-"""Small building blocks of the e2e flows: users with tokens, unique names, real PNG bytes."""
+"""Small building blocks of the e2e flows: users with tokens, unique names, real PNG bytes,
+and waiting (bounded) for the system to recover."""
 
 import secrets
 import string
 import struct
+import time
 import uuid
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import anyio
 import httpx
 
 PASSWORD = "correct horse battery staple"
+RECOVERY_SECONDS = 30.0
+"""How long a restarted service may take before the system answers through it again."""
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], seconds: float = RECOVERY_SECONDS
+) -> bool:
+    """Poll ``check`` until it holds, for at most ``seconds`` (a bounded loop)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await anyio.sleep(0.2)
+    return False
 
 
 def unique(prefix: str) -> str:
