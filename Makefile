@@ -35,6 +35,7 @@ preload_content := $(preload_db)
 preload_preferences := pymongo mongoeco.wire mongoeco.engines
 preload_media := aioboto3 boto3 moto.server moto.s3.models moto.s3.responses PIL.Image
 preload_weather := cachetools
+preload_gateway := aiohttp.web multidict
 preload_env = $(if $(filter-out runtime,$(1)),INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))")
 preload_plugin = $(if $(filter-out runtime,$(1)),-p inkwell_runtime.testing.preload)
 # `make test`: TEST_JOBS suites at a time, the longest first. Preferences spends half of its time
