@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= $(CURDIR)/scripts/uv
+UV ?= $(CURDIR)/tools/uv
 export UV_PYTHON_DOWNLOADS ?= never
 # cache bytecode between runs (some environments switch it off; the suites import a lot)
 unexport PYTHONDONTWRITEBYTECODE
@@ -44,7 +44,7 @@ TEST_JOBS ?= 3
 TEST_ORDER := preferences media content auth runtime weather gateway
 test_order = $(filter $(SUITES),$(TEST_ORDER)) $(filter-out $(TEST_ORDER),$(SUITES))
 
--include mk/*.mk
+-include tools/mk/*.mk
 
 .PHONY: help install test lint format contracts
 
@@ -71,10 +71,10 @@ test-%: ## run one suite: test-auth, test-content, test-preferences, test-media,
 .PHONY: dev e2e
 
 dev: ## run all of Inkwell locally without Docker (DEV_ARGS="--weather-stub --fresh"); Ctrl-C stops it
-	$(RUN) python -m inkwell_e2e.dev $(DEV_ARGS)
+	$(RUN) python -m inkwell_devstack.dev $(DEV_ARGS)
 
 e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|external)
-	$(PYTEST) e2e/tests $(PYTEST_ARGS)
+	$(PYTEST) e2e/tests tools/devstack/tests $(PYTEST_ARGS)
 
 lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) ruff check .

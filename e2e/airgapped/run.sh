@@ -379,5 +379,5 @@ export E2E_CONTENT_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1
 export E2E_WEATHER_STUB_URL=http://127.0.0.1:$INKWELL_WEATHER_STUB_PORT
 # what `make e2e` runs
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of arguments
-scripts/uv run --frozen pytest e2e/tests ${PYTEST_ARGS:-}
+tools/uv run --frozen pytest e2e/tests ${PYTEST_ARGS:-}
 end_phase

@@ -21,8 +21,8 @@ from typing import Protocol
 
 import httpx
 
-from inkwell_e2e.config import StackConfig, find_root
-from inkwell_e2e.stack import Supervisor
+from inkwell_devstack.config import StackConfig, find_root
+from inkwell_devstack.stack import Supervisor
 
 Out = Callable[[str], None]
 STACKS = ("local", "compose", "external")

@@ -1,4 +1,4 @@
-"""conftest.py of a mutation work directory (copied there by quality/mutation.py).
+"""conftest.py of a mutation work directory (copied there by quality/mutation/run.py).
 
 The shared fixtures of the root conftest, plus a database per pytest session: mutmut runs one
 session per mutant, several at once, and the suites drop and re-create their tables when a

@@ -20,7 +20,7 @@ anything else        200 ``Clear``, 18 °C
 ``GET /_stub/calls`` returns how many times each city (lower-cased) was asked for, so a test can
 tell a cached answer from a fresh one; ``GET /healthz`` says the stub is up.
 
-Run it: ``uvicorn --factory inkwell_e2e.stubs.weather:create_app --port 8009``
+Run it: ``uvicorn --factory inkwell_devstack.stubs.weather:create_app --port 8009``
 (``make dev DEV_ARGS=--weather-stub`` does, and points the weather service at it).
 """
 

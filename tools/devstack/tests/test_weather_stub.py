@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from inkwell_e2e.stubs.weather import create_app
+from inkwell_devstack.stubs.weather import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 from schemathesis import Case
 
-from inkwell_e2e.stubs.weather import create_app as create_stub
+from inkwell_devstack.stubs.weather import create_app as create_stub
 from inkwell_runtime.jwt import SigningKey
 from inkwell_runtime.testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings

@@ -20,13 +20,13 @@ from schemathesis import Case
 
 from gateway.core.config import GatewaySettings
 from gateway.main import create_app
-from inkwell_e2e.config import StackConfig, side_stack
+from inkwell_devstack.config import StackConfig, side_stack
+from inkwell_devstack.stack import Supervisor
 from inkwell_e2e.flows import PASSWORD
-from inkwell_e2e.stack import Supervisor
 
 from .conftest import MAX_EXAMPLES, call_and_check, generation_options
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PORT_BASE = int(os.environ.get("FUZZ_PORT_BASE", "19100"))
 ADMIN = "fuzzadmin"
 ADMIN_EMAIL = "fuzz-admin@example.com"

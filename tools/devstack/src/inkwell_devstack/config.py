@@ -89,7 +89,7 @@ def find_root() -> Path:
     """The repository (where ``.data/`` and ``.run/`` go): this file's checkout, else the cwd."""
     here = Path(__file__).resolve()
     for parent in here.parents:
-        if (parent / "e2e" / "pyproject.toml").is_file() and (parent / "pyproject.toml").is_file():
+        if (parent / "tools" / "devstack" / "pyproject.toml").is_file():
             return parent
     return Path.cwd()
 

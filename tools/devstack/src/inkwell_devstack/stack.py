@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from inkwell_e2e.config import (
+from inkwell_devstack.config import (
     DATABASE_SERVICES,
     GATEWAY_FACTORY,
     SERVICES,
@@ -53,7 +53,7 @@ from inkwell_e2e.config import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-WEATHER_STUB_FACTORY = "inkwell_e2e.stubs.weather:create_app"
+WEATHER_STUB_FACTORY = "inkwell_devstack.stubs.weather:create_app"
 GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 LOG_TAIL_LINES = 25

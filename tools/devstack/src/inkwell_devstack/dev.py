@@ -1,6 +1,6 @@
 """``make dev``: the whole of Inkwell as local processes, until Ctrl-C.
 
-    python -m inkwell_e2e.dev [--weather-stub] [--fresh]
+    python -m inkwell_devstack.dev [--weather-stub] [--fresh]
 
 Starts PostgreSQL's databases (migrated), an S3 endpoint, a Mongo endpoint, the five services
 and the gateway; waits for every ``/readyz``; prints a table; then watches the children until
@@ -18,8 +18,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from inkwell_e2e.config import ConfigError, StackConfig
-from inkwell_e2e.stack import (
+from inkwell_devstack.config import ConfigError, StackConfig
+from inkwell_devstack.stack import (
     Interrupted,
     StackError,
     Supervisor,
@@ -32,7 +32,7 @@ WATCH_SECONDS = 0.5
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m inkwell_e2e.dev",
+        prog="python -m inkwell_devstack.dev",
         description="Run the whole Inkwell system as local processes (no Docker needed).",
     )
     parser.add_argument(

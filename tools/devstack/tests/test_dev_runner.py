@@ -1,5 +1,5 @@
-"""``make dev`` itself (``python -m inkwell_e2e.dev``): one command brings the system up, a second
-start or a taken port is reported plainly, and Ctrl-C leaves no process behind.
+"""``make dev`` itself (``python -m inkwell_devstack.dev``): one command brings the system up,
+a second start or a taken port is reported plainly, and Ctrl-C leaves no process behind.
 
 These run next to the suite's own local stack (``E2E_STACK=local``), which they use as the
 "already running" stack and as the holder of the taken ports.
@@ -70,7 +70,7 @@ def dev_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run_dev(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "inkwell_e2e.dev", *args],
+        [sys.executable, "-m", "inkwell_devstack.dev", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -133,7 +133,7 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
     out = tmp_path / "dev.out"
     with out.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "inkwell_e2e.dev"],
+            [sys.executable, "-m", "inkwell_devstack.dev"],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

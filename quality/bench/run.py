@@ -11,7 +11,7 @@
 3. Suite speed: the wall time of ``make test`` (every in-process suite, as CI runs them), each
    suite's own pytest time, median test and branch coverage, and the e2e run.
 
-Figures are printed as a table and saved to ``bench/results/bench.json`` and ``bench.png``.
+Figures are printed as a table and saved to ``quality/bench/results/bench.json`` and ``bench.png``.
 Nothing here asserts: a missed target is printed as such (the suites never assert timings).
 
 The stack is the e2e runner's (``inkwell_e2e``), on its own ports (``BENCH_PORT_BASE``, default
@@ -40,12 +40,12 @@ from typing import Any
 
 import httpx
 
-from inkwell_e2e.config import StackConfig, side_stack
+from inkwell_devstack.config import StackConfig, side_stack
+from inkwell_devstack.stack import Supervisor
 from inkwell_e2e.flows import png, register
-from inkwell_e2e.stack import Supervisor
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "quality" / "bench" / "results"
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "19000"))
 NGINX_PORT = PORT_BASE + 20
 MIB = 1024 * 1024

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from inkwell_e2e import dev
-from inkwell_e2e.config import CONVENTIONAL_PORTS, ConfigError, StackConfig, layout
-from inkwell_e2e.stack import (
+from inkwell_devstack import dev
+from inkwell_devstack.config import CONVENTIONAL_PORTS, ConfigError, StackConfig, layout
+from inkwell_devstack.stack import (
     AlreadyRunning,
     Child,
     Row,

@@ -1,0 +1,1 @@
+"""Inkwell's local stack runner (`make dev`)."""

@@ -1,0 +1,18 @@
+# Measured quality (docs/quality.md): benchmarks, fuzzing, mutation testing.
+
+FUZZ_MAX_EXAMPLES ?= 25
+MUTATION_JOBS ?= 2
+
+.PHONY: bench fuzz fuzz-ci mutation
+
+bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> quality/bench/results/ (BENCH_ARGS="--no-e2e")
+	$(RUN) python quality/bench/run.py $(BENCH_ARGS)
+
+fuzz: ## schemathesis against every service's OpenAPI and the gateway (FUZZ_MAX_EXAMPLES per operation)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(PYTEST) quality/fuzz -p no:cacheprovider $(PYTEST_ARGS)
+
+fuzz-ci: ## the fuzz run CI makes: bounded and repeatable (FUZZ_DETERMINISTIC=1)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_DETERMINISTIC=1 $(PYTEST) quality/fuzz -q -p no:cacheprovider $(PYTEST_ARGS)
+
+mutation: ## mutmut on the domain modules of auth and content; score -> quality/mutation/results/ (MUTATION_ARGS=auth)
+	MUTATION_JOBS=$(MUTATION_JOBS) $(RUN) python quality/mutation/run.py $(MUTATION_ARGS)
