@@ -1,7 +1,7 @@
 """The gateway app factory: ``uvicorn --factory gateway.main:create_app --port 8000``."""
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
@@ -17,7 +17,7 @@ from gateway.docs import Document, merge_documents
 from gateway.proxy import Proxy, ProxyRoute
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
-from gateway.routing import SERVICES, RouteTable
+from gateway.routing import RouteTable, routes_of
 from inkwell_runtime.app import build_service_app
 
 DESCRIPTION = (
@@ -29,10 +29,10 @@ KEEPALIVE_EXPIRY_SECONDS = 4.0
 """Below uvicorn's 5 s keep-alive, so the gateway never reuses a connection a service closes."""
 
 
-def committed_documents() -> dict[str, Document]:
-    """The services' committed OpenAPI documents (whichever exist), in route-table order."""
+def committed_documents(services: Iterable[str]) -> dict[str, Document]:
+    """The services' committed OpenAPI documents (whichever exist), in registry order."""
     committed = set(available())
-    return {name: load_document(name) for name in SERVICES if name in committed}
+    return {name: load_document(name) for name in services if name in committed}
 
 
 @cache
@@ -76,7 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """Build the gateway over the services named in ``settings`` (tests run fake ones)."""
     settings = settings or GatewaySettings()
     services = settings.service_urls()
-    table = RouteTable()
+    table = RouteTable(routes_of(settings.registry))
     limit = settings.login_rate_limit
     proxy = Proxy(
         services,
@@ -125,7 +125,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 description=DESCRIPTION,
                 routes=app.routes,
             )
-            merged = merge_documents(committed_documents(), own, table)
+            merged = merge_documents(committed_documents(services), own, table)
         return merged
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -1,4 +1,5 @@
-"""The route table: which service owns which public path. The one place routing is decided.
+"""The route table: which service owns which public path, from the service registry
+(``contracts.registry``: each service lists its public routes there).
 
 Patterns are tried in order, most specific first. ``{name}`` stands for exactly one path
 segment; ``{name:path}`` for the rest of the path (one segment or more). A path no pattern
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-SERVICES: tuple[str, ...] = ("auth", "content", "preferences", "media", "weather")
+from contracts.registry import Registry, current
 
 
 @dataclass(frozen=True)
@@ -20,17 +21,13 @@ class Route:
     service: str
 
 
-ROUTES: tuple[Route, ...] = (
-    Route("/api/users/me/preferences", "preferences"),
-    Route("/api/users/{user_id}/profile-picture", "media"),
-    Route("/api/users/{user_id}/posts", "content"),
-    Route("/api/users/{user_id}", "auth"),
-    Route("/api/auth/{rest:path}", "auth"),
-    Route("/api/admin/{rest:path}", "auth"),
-    Route("/api/posts", "content"),
-    Route("/api/posts/{rest:path}", "content"),
-    Route("/api/weather/{rest:path}", "weather"),
-)
+def routes_of(registry: Registry) -> tuple[Route, ...]:
+    """The route table of a service registry, most specific pattern first."""
+    return tuple(Route(pattern, service) for pattern, service in registry.routes())
+
+
+SERVICES: tuple[str, ...] = current().names
+ROUTES: tuple[Route, ...] = routes_of(current())
 
 RATE_LIMITED_PATHS: frozenset[str] = frozenset({"/api/auth/token", "/api/auth/login"})
 """Where passwords are checked: one login budget per client covers both."""

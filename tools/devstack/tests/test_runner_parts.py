@@ -8,16 +8,12 @@ from pathlib import Path
 import pytest
 
 from inkwell_devstack import dev
-from inkwell_devstack.config import CONVENTIONAL_PORTS, ConfigError, StackConfig, layout
-from inkwell_devstack.stack import (
-    AlreadyRunning,
-    Child,
-    Row,
-    RunLock,
-    Supervisor,
-    format_table,
-    ports_in_use,
-)
+from inkwell_devstack.config import ConfigError, StackConfig, layout
+from inkwell_devstack.errors import AlreadyRunning
+from inkwell_devstack.lock import RunLock
+from inkwell_devstack.processes import Child, ports_in_use
+from inkwell_devstack.report import Row, format_table
+from inkwell_devstack.stack import Supervisor
 
 ROOT = Path("/srv/inkwell")
 
@@ -28,7 +24,17 @@ def dev_config(**env: str) -> StackConfig:
 
 def test_default_ports_are_the_conventional_ones() -> None:
     config = dev_config()
-    assert dict(config.ports) == CONVENTIONAL_PORTS
+    assert dict(config.ports) == {
+        "gateway": 8000,
+        "auth": 8001,
+        "content": 8002,
+        "preferences": 8003,
+        "media": 8004,
+        "weather": 8005,
+        "weather-stub": 8009,
+        "s3": 4566,
+        "mongo": 27017,
+    }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"
     assert (config.data_dir, config.run_dir) == (ROOT / ".data/dev", ROOT / ".run/dev")
@@ -40,6 +46,24 @@ def test_a_port_base_moves_everything_and_separates_the_folders() -> None:
     assert config.ports["auth"] == 9101
     assert (config.ports["s3"], config.ports["mongo"]) == (9010, 9011)
     assert config.run_dir == ROOT / ".run/dev-9000"
+
+
+def test_a_stack_on_another_port_base_keeps_its_own_databases() -> None:
+    default, other = dev_config(), dev_config(INKWELL_PORT_BASE="9000")
+    assert default.database_urls["auth"].endswith("/inkwell_auth")
+    assert other.database_urls == {
+        "auth": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_dev9000_auth",
+        "content": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_dev9000_content",
+    }
+
+
+def test_the_e2e_databases_and_folders_follow_the_port_base_unless_set() -> None:
+    env = {"TEST_DATABASE_URL": "postgresql+asyncpg://u@h:1/t", "E2E_PORT_BASE": "23000"}
+    config = StackConfig.from_env(env, profile="e2e", root=ROOT)
+    assert config.database_urls["content"] == "postgresql+asyncpg://u@h:1/inkwell_e2e23000_content"
+    assert config.run_dir == ROOT / ".run/e2e23000"
+    named = StackConfig.from_env({**env, "E2E_DATABASE_PREFIX": "mine"}, profile="e2e", root=ROOT)
+    assert named.database_urls["content"] == "postgresql+asyncpg://u@h:1/mine_content"
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contracts.registry import current
+
 DIRECTORY = Path(__file__).parent
 
-SERVICES: dict[str, str] = {
-    "auth": "auth_service.main:openapi_app",
-    "content": "content_service.main:openapi_app",
-    "preferences": "preferences_service.main:openapi_app",
-    "media": "media_service.main:openapi_app",
-    "weather": "weather_service.main:openapi_app",
-}
+SERVICES: dict[str, str] = {service.name: service.openapi_factory for service in current()}
 """Service name → a function returning its app built with test settings (for export)."""
 
 

@@ -1,23 +1,32 @@
 """Gateway settings (environment variables; see the README's table)."""
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from limits import parse
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, create_model, field_validator
 from pydantic_settings import NoDecode
 
+from contracts.registry import Registry, current
 from inkwell_runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
 
 
-class GatewaySettings(ServiceSettings):
-    auth_url: str = "http://127.0.0.1:8001"
-    content_url: str = "http://127.0.0.1:8002"
-    preferences_url: str = "http://127.0.0.1:8003"
-    media_url: str = "http://127.0.0.1:8004"
-    weather_url: str = "http://127.0.0.1:8005"
+def _http_base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+HttpBaseUrl = Annotated[str, AfterValidator(_http_base_url)]
+
+
+class GatewayBaseSettings(ServiceSettings):
+    """The gateway's own settings; :func:`settings_class` adds one ``<service>_url`` per
+    service of the registry (``AUTH_URL``, ``CONTENT_URL``, ...)."""
+
+    registry: ClassVar[Registry] = current()
     gateway_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long getting a connection to a service may take (else 503) and how long it may stay
     silent while answering (else 504).
@@ -31,13 +40,6 @@ class GatewaySettings(ServiceSettings):
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Origins allowed by CORS: a JSON list or a comma-separated string. Empty: no CORS."""
-
-    @field_validator("auth_url", "content_url", "preferences_url", "media_url", "weather_url")
-    @classmethod
-    def _http_base_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
 
     @field_validator("login_rate_limit")
     @classmethod
@@ -65,10 +67,20 @@ class GatewaySettings(ServiceSettings):
 
     def service_urls(self) -> dict[str, str]:
         """Service name → base URL, for every service the gateway routes to."""
-        return {
-            "auth": self.auth_url,
-            "content": self.content_url,
-            "preferences": self.preferences_url,
-            "media": self.media_url,
-            "weather": self.weather_url,
-        }
+        return {service.name: getattr(self, service.url_setting) for service in self.registry}
+
+
+def settings_class(registry: Registry) -> type[GatewayBaseSettings]:
+    """The gateway's settings for ``registry``: each service's URL defaults to its local port."""
+    fields: dict[str, Any] = {
+        service.url_setting: (HttpBaseUrl, service.local_url()) for service in registry
+    }
+    cls = create_model("GatewaySettings", __base__=GatewayBaseSettings, **fields)
+    cls.registry = registry
+    return cls
+
+
+if TYPE_CHECKING:
+    GatewaySettings = GatewayBaseSettings
+else:
+    GatewaySettings = settings_class(current())

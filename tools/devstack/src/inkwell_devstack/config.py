@@ -20,43 +20,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from contracts.registry import GATEWAY_PORT, Registry, current
+
 Profile = Literal["dev", "e2e"]
 S3Kind = Literal["moto", "localstack", "external"]
 
 HOST = "127.0.0.1"
-SERVICES: dict[str, str] = {
-    "auth": "auth_service.main:create_app",
-    "content": "content_service.main:create_app",
-    "preferences": "preferences_service.main:create_app",
-    "media": "media_service.main:create_app",
-    "weather": "weather_service.main:create_app",
-}
 GATEWAY_FACTORY = "gateway.main:create_app"
-DATABASE_SERVICES = ("auth", "content")
-"""Services with a PostgreSQL database of their own (and Alembic migrations)."""
+STAND_IN_PORTS: dict[str, tuple[int, int]] = {
+    "weather-stub": (8009, 9),
+    "s3": (4566, 10),
+    "mongo": (27017, 11),
+}
+"""The stand-ins' conventional ports and their offsets from a port base. The services' come from
+the registry (``contracts.registry``: the gateway at offset 0, each service at its own)."""
 
-CONVENTIONAL_PORTS: dict[str, int] = {
-    "gateway": 8000,
-    "auth": 8001,
-    "content": 8002,
-    "preferences": 8003,
-    "media": 8004,
-    "weather": 8005,
-    "weather-stub": 8009,
-    "s3": 4566,
-    "mongo": 27017,
-}
-PORT_OFFSETS: dict[str, int] = {
-    "gateway": 0,
-    "auth": 1,
-    "content": 2,
-    "preferences": 3,
-    "media": 4,
-    "weather": 5,
-    "weather-stub": 9,
-    "s3": 10,
-    "mongo": 11,
-}
+
+def conventional_ports(registry: Registry) -> dict[str, int]:
+    return {
+        "gateway": GATEWAY_PORT,
+        **{service.name: service.port() for service in registry},
+        **{name: port for name, (port, _) in STAND_IN_PORTS.items()},
+    }
+
+
+def port_offsets(registry: Registry) -> dict[str, int]:
+    return {
+        "gateway": 0,
+        **{service.name: service.port_offset for service in registry},
+        **{name: offset for name, (_, offset) in STAND_IN_PORTS.items()},
+    }
+
+
 E2E_PORT_BASE = 18000
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TEST_AWS = {
@@ -111,11 +106,12 @@ def _int(raw: str, var: str) -> int:
     return value
 
 
-def layout(base: int | None) -> dict[str, int]:
+def layout(base: int | None, registry: Registry | None = None) -> dict[str, int]:
     """Ports for every component: the conventional ones, or ``base`` + a fixed offset each."""
+    registry = registry or current()
     if base is None:
-        return dict(CONVENTIONAL_PORTS)
-    ports = {name: base + offset for name, offset in PORT_OFFSETS.items()}
+        return conventional_ports(registry)
+    ports = {name: base + offset for name, offset in port_offsets(registry).items()}
     too_high = [name for name, port in ports.items() if port > 65535]
     if too_high:
         raise ConfigError(f"port base {base} puts {', '.join(too_high)} above 65535")
@@ -155,6 +151,8 @@ class StackConfig:
     """Extra variables every service gets (they win over the caller's environment)."""
     start_timeout: float = 120.0
     host: str = HOST
+    registry: Registry = field(default_factory=current)
+    """The services to run (``contracts.registry``)."""
 
     # -- derived ------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -222,14 +220,18 @@ class StackConfig:
     def _dev(
         cls, env: Mapping[str, str], root: Path, *, weather_stub: bool | None, reset: bool | None
     ) -> "StackConfig":
+        registry = current()
         raw_base = env.get("INKWELL_PORT_BASE")
         base = _int(raw_base, "INKWELL_PORT_BASE") if raw_base else None
-        ports = {name: _port(env, name, port) for name, port in layout(base).items()}
+        ports = {name: _port(env, name, port) for name, port in layout(base, registry).items()}
         suffix = "dev" if base is None else f"dev-{base}"
+        # A stack on another port base keeps its own databases too (``--fresh`` drops only its own).
+        prefix = "inkwell" if base is None else f"inkwell_dev{base}"
         server = env.get("DATABASE_URL") or DEFAULT_SERVER_URL
         databases = {
-            name: env.get(f"{name.upper()}_DATABASE_URL") or database_url(server, f"inkwell_{name}")
-            for name in DATABASE_SERVICES
+            service.name: env.get(f"{service.env_name}_DATABASE_URL")
+            or database_url(server, f"{prefix}_{service.name}")
+            for service in registry.storing("postgres")
         }
         s3_override = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
         s3_kind = env.get("INKWELL_S3", "moto")
@@ -250,14 +252,18 @@ class StackConfig:
             weather_stub=stub,
             reset=bool(reset),
             start_timeout=float(env.get("INKWELL_START_TIMEOUT", "120")),
+            registry=registry,
         )
 
     @classmethod
     def _e2e(cls, env: Mapping[str, str], root: Path) -> "StackConfig":
+        registry = current()
         base = _int(env.get("E2E_PORT_BASE", str(E2E_PORT_BASE)), "E2E_PORT_BASE")
         server = env.get("E2E_DATABASE_URL") or env.get("TEST_DATABASE_URL") or DEFAULT_SERVER_URL
-        # Two e2e runs side by side need their own databases too (with their own E2E_PORT_BASE).
-        prefix = env.get("E2E_DATABASE_PREFIX", "inkwell_e2e")
+        # Two e2e runs side by side (each with its own E2E_PORT_BASE) need their own databases
+        # and folders too: both follow the port base unless set.
+        name = "e2e" if base == E2E_PORT_BASE else f"e2e{base}"
+        prefix = env.get("E2E_DATABASE_PREFIX", f"inkwell_{name}")
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix):
             raise ConfigError(
                 f"E2E_DATABASE_PREFIX must be lower-case letters, digits and _, got {prefix!r}"
@@ -265,11 +271,12 @@ class StackConfig:
         return cls(
             profile="e2e",
             root=root,
-            data_dir=_dir(env.get("E2E_DATA_DIR"), root / ".data" / "e2e"),
-            run_dir=_dir(env.get("E2E_RUN_DIR"), root / ".run" / "e2e"),
-            ports=layout(base),
+            data_dir=_dir(env.get("E2E_DATA_DIR"), root / ".data" / name),
+            run_dir=_dir(env.get("E2E_RUN_DIR"), root / ".run" / name),
+            ports=layout(base, registry),
             database_urls={
-                name: database_url(server, f"{prefix}_{name}") for name in DATABASE_SERVICES
+                service.name: database_url(server, f"{prefix}_{service.name}")
+                for service in registry.storing("postgres")
             },
             s3="moto",
             weather_stub=True,
@@ -280,6 +287,7 @@ class StackConfig:
                 "MONGO_DATABASE": E2E_MONGO_DATABASE,
             },
             start_timeout=float(env.get("E2E_START_TIMEOUT", "120")),
+            registry=registry,
         )
 
 

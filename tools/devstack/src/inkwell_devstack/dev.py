@@ -19,13 +19,10 @@ from collections.abc import Sequence
 from types import FrameType
 
 from inkwell_devstack.config import ConfigError, StackConfig
-from inkwell_devstack.stack import (
-    Interrupted,
-    StackError,
-    Supervisor,
-    format_table,
-    log_tail,
-)
+from inkwell_devstack.errors import Interrupted, StackError
+from inkwell_devstack.processes import log_tail
+from inkwell_devstack.report import format_table
+from inkwell_devstack.stack import Supervisor
 
 WATCH_SECONDS = 0.5
 
