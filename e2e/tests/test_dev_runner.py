@@ -17,29 +17,24 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.registry import REGISTRY
 from inkwell_e2e.systems import System
 
-OFFSETS = (0, 1, 2, 3, 4, 5, 9, 10, 11)  # gateway, services, weather stub, S3, Mongo
+COMPONENTS = ("gateway", *REGISTRY.names, "weather-stub", "s3", "mongo")
 
 
-def free_port_base() -> int:
-    """``E2E_DEV_PORT_BASE``, else the first base from 38000 up whose every port is free."""
-    if "E2E_DEV_PORT_BASE" in os.environ:
-        return int(os.environ["E2E_DEV_PORT_BASE"])
-    for base in range(38000, 48000, 100):
-        if all(port_free(base + offset) for offset in OFFSETS):
-            return base
-    pytest.fail("no free block of ports for a second stack between 38000 and 48000")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def free_ports() -> dict[str, int]:
+    """One port per component, each one the OS says is free (never a scan of a fixed range)."""
+    sockets = []
+    try:
+        for _ in COMPONENTS:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return {name: s.getsockname()[1] for name, s in zip(COMPONENTS, sockets, strict=True)}
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 START_SECONDS = 180.0
@@ -121,10 +116,11 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
     """The README's command, for real: every /readyz green, then SIGINT leaves nothing behind."""
     assert local.supervisor is not None
     config = local.supervisor.config
-    base = free_port_base()
+    chosen = free_ports()
+    base = chosen["gateway"]
     env = dev_env(
         tmp_path,
-        INKWELL_PORT_BASE=str(base),
+        **{f"INKWELL_{name.upper().replace('-', '_')}_PORT": str(p) for name, p in chosen.items()},
         INKWELL_WEATHER_STUB="1",
         # The suite's databases are migrated already: no need to touch a developer's.
         AUTH_DATABASE_URL=config.database_urls["auth"],
@@ -139,7 +135,7 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    ports = {str(base + offset) for offset in OFFSETS}
+    ports = {str(port) for port in chosen.values()}
     try:
         deadline = time.monotonic() + START_SECONDS
         while "Ctrl-C stops everything" not in out.read_text() and proc.poll() is None:
