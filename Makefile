@@ -25,8 +25,7 @@ cov_concurrency = $(if $(filter $(1),$(GREENLET_SUITES)),greenlet,thread)
 # pytest plugins installed for `make fuzz` that no in-process suite uses (~0.5 s to load in each)
 TEST_NO_PLUGINS := -p no:schemathesis -p no:hypothesispytest
 # Third-party modules a suite imports anyway, imported before coverage starts so that their module
-# bodies are not traced (inkwell_runtime/testing/preload.py; never an Inkwell package). Not in the
-# runtime suite: loading the plugin imports inkwell_runtime, the package that suite measures.
+# bodies are not traced (inkwell_testing/preload.py, in the test kit; never an Inkwell package).
 preload_all := fastapi httpx pydantic_settings jose.jwt asgi_correlation_id pythonjsonlogger.json \
   asgi_lifespan respx
 preload_db := sqlalchemy.ext.asyncio asyncpg alembic.command alembic.autogenerate
@@ -36,8 +35,8 @@ preload_preferences := pymongo mongoeco.wire mongoeco.engines
 preload_media := aioboto3 boto3 moto.server moto.s3.models moto.s3.responses PIL.Image
 preload_weather := cachetools
 preload_gateway := aiohttp.web multidict
-preload_env = $(if $(filter-out runtime,$(1)),INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))")
-preload_plugin = $(if $(filter-out runtime,$(1)),-p inkwell_runtime.testing.preload)
+preload_env = INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))"
+preload_plugin = -p inkwell_testing.preload
 # `make test`: TEST_JOBS suites at a time, the longest first. Preferences spends half of its time
 # waiting (the Mongo driver's 0.5 s rechecks, a subprocess), so it runs beside two others.
 TEST_JOBS ?= 3

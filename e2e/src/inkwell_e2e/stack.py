@@ -315,7 +315,7 @@ class Supervisor:
                 [
                     sys.executable,
                     "-m",
-                    "inkwell_runtime.testing.mongo",
+                    "inkwell_testing.mongo",
                     "--host",
                     cfg.host,
                     "--port",
@@ -371,8 +371,7 @@ class Supervisor:
         argv = [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
+            "inkwell_runtime.serve",
             factory,
             "--host",
             cfg.host,

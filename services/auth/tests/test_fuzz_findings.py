@@ -4,7 +4,7 @@ undocumented status before its fix."""
 import pytest
 from httpx import AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -20,7 +20,7 @@ from auth_service import accounts
 from auth_service.models import User, utcnow
 from auth_service.passwords import make_password_hash
 from auth_service.schemas import UserCreate
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base, User
-from inkwell_runtime.testing.postgres import truncate_all
+from inkwell_testing.postgres import truncate_all
 
 from .conftest import PASSWORD, register
 

@@ -4,7 +4,7 @@ import pytest
 from httpx import AsyncClient
 from jose import jwt
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD
 

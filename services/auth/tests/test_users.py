@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service.api.deps import get_current_claims
 from auth_service.models import User
 from contracts.auth import TokenClaims
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import login, register
 

@@ -4,7 +4,7 @@ from httpx import ASGITransport, AsyncClient
 
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

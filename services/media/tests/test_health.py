@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from inkwell_runtime.settings import Environment
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 from media_service.storage import PictureStore

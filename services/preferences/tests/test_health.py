@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from pymongo import AsyncMongoClient
 
-from inkwell_runtime.testing.mongo import mongo_wire_server
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.mongo import mongo_wire_server
+from inkwell_testing.tokens import TestSigner
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.main import create_app
 from preferences_service.mongo import COLLECTION, Document

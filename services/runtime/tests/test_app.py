@@ -3,6 +3,7 @@
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import pytest
@@ -11,12 +12,13 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from contracts.auth import TokenClaims
-from inkwell_runtime.app import build_service_app
+from inkwell_runtime.app import build_app, build_service_app
 from inkwell_runtime.auth import CurrentClaims, get_bearer_token, require_role
-from inkwell_runtime.errors import ServiceUnavailable
+from inkwell_runtime.errors import DomainError, ServiceUnavailable
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_runtime.state import state_dependency
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 
@@ -207,32 +209,57 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
     assert "signing keys" in response.json()["detail"]
 
 
-async def test_custom_readiness_and_no_token_verification() -> None:
-    """The gateway's shape: its own /readyz router, no JWKS client, the shared /healthz."""
-    readiness = APIRouter()
-
-    @readiness.get("/readyz")
-    async def readyz() -> dict[str, str]:
-        return {"status": "custom"}
-
-    app = build_service_app(
-        ServiceSettings(environment="test"),
-        name="edge",
-        description="test",
-        routers=[],
-        readiness=readiness,
-        verify_tokens=False,
-    )
+async def test_the_kernel_has_no_readiness_and_verifies_no_tokens() -> None:
+    """``build_app``, the gateway's base: request ids, JSON errors, ``/healthz``; nothing else."""
+    app = build_app(ServiceSettings(environment="test"), name="edge", description="test")
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
-        ready = await client.get("/readyz")
         alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
 
-    assert ready.json() == {"status": "custom"}
     assert alive.json() == {"status": "ok"}
-    assert app.state.token_verifier is None
+    assert len(alive.headers["X-Request-ID"]) == 32
+    assert (ready.status_code, ready.json()) == (404, {"detail": "Not Found"})
+    assert not hasattr(app.state, "token_verifier")
+
+
+class Missing(DomainError):
+    status = 404
+    detail = "Thing not found"
+
+
+@router.get("/domain/{kind}")
+async def domain(kind: str) -> None:
+    if kind == "subclass":
+        raise Missing
+    raise DomainError(409, "Taken", headers={"X-Why": "duplicate"})
+
+
+async def test_domain_errors_answer_their_status_and_detail(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/domain/subclass")
+    taken = await client.get("/domain/inline")
+
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Thing not found"})
+    assert (taken.status_code, taken.json()) == (409, {"detail": "Taken"})
+    assert taken.headers["X-Why"] == "duplicate"
+
+
+@router.get("/state")
+async def state(value: Annotated[str, Depends(state_dependency("greeting"))]) -> dict[str, str]:
+    return {"value": value}
+
+
+async def test_state_dependency_answers_what_is_on_app_state(signer: TestSigner) -> None:
+    app = make_app(signer)
+    app.state.greeting = "hello"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        response = await client.get("/state")
+
+    assert response.json() == {"value": "hello"}
 
 
 def test_claims_helpers() -> None:

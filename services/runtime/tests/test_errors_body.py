@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

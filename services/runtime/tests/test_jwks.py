@@ -6,7 +6,7 @@ import respx
 
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from inkwell_runtime.jwt import InvalidToken, SigningKey, StaticKeySource, TokenVerifier
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

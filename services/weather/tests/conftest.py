@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
 from weather_service.preferences import PREFERENCES_PATH

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import ValidationError
 
-from inkwell_runtime.testing.openapi import assert_matches_committed
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.openapi import assert_matches_committed
+from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app, openapi_app
 
