@@ -17,9 +17,10 @@ from pwdlib import PasswordHash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import User, utcnow
+from auth_service.models import User
 from auth_service.passwords import make_password_hash
 from auth_service.schemas import UserCreate
+from inkwell_runtime.clock import utcnow
 from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD

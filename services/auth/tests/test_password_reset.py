@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import utcnow
+from inkwell_runtime.clock import utcnow
 
 from .conftest import PASSWORD, Outbox
 

@@ -34,12 +34,12 @@ def test_logging_is_configured_before_uvicorn_serves_the_factory(
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     monkeypatch.setenv("LOG_JSON", "true")
 
-    serve.main(["media_service.main:create_app", "--port", "8004", "--host", "0.0.0.0"])
+    serve.main(["media_service.main:create_app", "--port", "8004", "--host", "10.1.2.3"])
 
     assert served == {
         "app": "media_service.main:create_app",
         "factory": True,
-        "host": "0.0.0.0",
+        "host": "10.1.2.3",
         "port": 8004,
         "timeout_graceful_shutdown": None,
         "log_config": None,  # uvicorn keeps the logging configured here

@@ -20,7 +20,8 @@ class DomainError(Exception):
     every app installs, so routes raise domain errors and never map them to HTTPException.
 
     A service's errors subclass it and set ``status`` (and ``detail`` when it is always the
-    same); ``DomainError(404, "User not found")`` works too.
+    same); ``DomainError(404, "User not found")`` works too. ``reason`` is for the logs only
+    (a 5xx is logged with it), never sent to the client.
     """
 
     status: int = 400
@@ -33,6 +34,7 @@ class DomainError(Exception):
         detail: str | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        reason: str | None = None,
     ) -> None:
         if status is not None:
             self.status = status
@@ -40,7 +42,8 @@ class DomainError(Exception):
             self.detail = detail
         if headers is not None:
             self.headers = headers
-        super().__init__(self.detail)
+        self.reason = reason or self.detail
+        super().__init__(self.reason)
 
 
 class ServiceUnavailable(DomainError):
@@ -49,14 +52,16 @@ class ServiceUnavailable(DomainError):
     status = 503
     headers = {"Retry-After": "5"}
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail=detail)
+    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+        super().__init__(detail=detail, reason=reason)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     if exc.status >= 500:
-        logger.warning("dependency unavailable: %s", exc.detail)
+        logger.warning("%s %s answered %d: %s", request.method, request.url.path, exc.status, exc)
+    elif exc.reason != exc.detail:
+        logger.info("%s %s answered %d: %s", request.method, request.url.path, exc.status, exc)
     headers = dict(exc.headers) if exc.headers else None
     return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
