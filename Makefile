@@ -78,7 +78,7 @@ e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|extern
 lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy services/*/src gateway/src contracts/src e2e/src
+	$(RUN) mypy services/*/src services/*/tests gateway/src gateway/tests contracts/src e2e/src e2e/tests
 
 format: ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

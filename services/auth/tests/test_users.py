@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -52,7 +53,7 @@ async def test_bad_tokens_are_401_could_not_validate(
     client: AsyncClient,
     signer: TestSigner,
     user: dict[str, Any],
-    make_token,  # type: ignore[no-untyped-def]
+    make_token: Callable[[TestSigner, uuid.UUID], str],
 ) -> None:
     token = make_token(signer, uuid.UUID(user["id"]))
 

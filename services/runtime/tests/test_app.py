@@ -15,6 +15,7 @@ from contracts.auth import TokenClaims
 from inkwell_runtime.app import build_app, build_service_app
 from inkwell_runtime.auth import CurrentClaims, get_bearer_token, require_role
 from inkwell_runtime.errors import DomainError, ServiceUnavailable
+from inkwell_runtime.health import ReadinessCheck
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings
 from inkwell_runtime.state import state_dependency
@@ -60,7 +61,7 @@ async def passing_check(request: Request) -> None:
     return None
 
 
-def make_app(signer: TestSigner | None, **checks) -> FastAPI:  # type: ignore[no-untyped-def]
+def make_app(signer: TestSigner | None, **checks: ReadinessCheck) -> FastAPI:
     settings = ServiceSettings(
         environment="test", auth_jwks_url="http://auth.test/jwks.json", log_json=True
     )
@@ -142,7 +143,9 @@ async def test_service_unavailable_is_503_with_its_detail(client: httpx.AsyncCli
         ({"db": passing_check, "s3": failing_check}, 503, {"db": "up", "s3": "down"}),
     ],
 )
-async def test_readyz_reports_each_check(checks, status: int, expected: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+async def test_readyz_reports_each_check(
+    checks: dict[str, ReadinessCheck], status: int, expected: dict[str, str]
+) -> None:
     app = make_app(None, **checks)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

@@ -1,4 +1,5 @@
 import time
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -57,7 +58,7 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("make", ATTACKS.values(), ids=ATTACKS.keys())
-async def test_verifier_rejects(signer: TestSigner, make) -> None:  # type: ignore[no-untyped-def]
+async def test_verifier_rejects(signer: TestSigner, make: Callable[[TestSigner], str]) -> None:
     with pytest.raises(InvalidToken):
         await signer.verifier().verify(make(signer))
 

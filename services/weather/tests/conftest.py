@@ -65,7 +65,7 @@ def answer(status: int = 200, **kwargs: Any) -> ResponseFactory:
     return lambda request: httpx.Response(status, **kwargs)
 
 
-def raise_(exc_type: type[httpx.HTTPError]) -> Callable[[httpx.Request], httpx.Response]:
+def raise_(exc_type: type[httpx.TransportError]) -> ResponseFactory:
     def side_effect(request: httpx.Request) -> httpx.Response:
         raise exc_type("simulated", request=request)
 

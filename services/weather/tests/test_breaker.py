@@ -11,7 +11,14 @@ from httpx import AsyncClient
 
 from weather_service.breaker import BreakerState, CircuitBreaker, CircuitOpen
 
-from .conftest import BREAKER_FAILURES, BREAKER_RESET_SECONDS, answer, j1, raise_
+from .conftest import (
+    BREAKER_FAILURES,
+    BREAKER_RESET_SECONDS,
+    ResponseFactory,
+    answer,
+    j1,
+    raise_,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +64,10 @@ async def test_an_open_circuit_answers_502_without_calling_the_provider(
     ids=["timeout", "connect error", "503", "429", "garbage"],
 )
 async def test_every_kind_of_failure_counts(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, failure: object
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    failure: ResponseFactory,
 ) -> None:
     upstream.mock(side_effect=failure)
     for _ in range(BREAKER_FAILURES):
@@ -75,7 +85,10 @@ async def test_every_kind_of_failure_counts(
     ids=["404", "400", "redirect"],
 )
 async def test_unknown_cities_and_refused_requests_do_not_open_it(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, no_verdict: object
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    no_verdict: ResponseFactory,
 ) -> None:
     """A 404 is the provider working; another 4xx says the request was wrong, not the provider."""
     upstream.mock(side_effect=no_verdict)
