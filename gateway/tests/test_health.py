@@ -21,13 +21,6 @@ def all_ready(services: Services) -> dict[str, Route]:
     return {name: fake.on("GET", "/readyz", json=READY) for name, fake in services.items()}
 
 
-async def test_healthz_is_the_same_liveness_answer_as_every_service(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 async def test_ready_when_every_service_is(
     client: AsyncClient, all_ready: dict[str, Route]
 ) -> None:

@@ -16,13 +16,6 @@ from media_service.storage import PictureStore
 pytestmark = pytest.mark.anyio
 
 
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 async def test_startup_creates_the_bucket_in_test(client: AsyncClient, bucket: Any) -> None:
     assert bucket.exists()
 

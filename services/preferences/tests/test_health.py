@@ -62,13 +62,6 @@ async def client_before_mongo(
         yield client
 
 
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 async def test_readyz_when_mongo_answers(client: AsyncClient) -> None:
     response = await client.get("/readyz")
 

@@ -1,4 +1,4 @@
-"""Tests that kill what mutation testing (`make mutation`) left alive in ``accounts``.
+"""The rules of ``accounts`` that mutation testing (`make mutation`) found unchecked.
 
 Each pins down a rule the other tests exercised without checking: duplicates are refused
 before any password is hashed, a lost race still names the right field, the timing guard
