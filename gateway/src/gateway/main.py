@@ -1,4 +1,4 @@
-"""The gateway app factory: ``uvicorn --factory gateway.main:create_app --port 8000``."""
+"""The gateway app factory: ``python -m inkwell_runtime.serve gateway.main:create_app``."""
 
 import ssl
 from collections.abc import AsyncIterator

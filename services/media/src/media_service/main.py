@@ -1,4 +1,4 @@
-"""The media app factory: ``uvicorn --factory media_service.main:create_app``."""
+"""The media app factory: ``python -m inkwell_runtime.serve media_service.main:create_app``."""
 
 import logging
 from collections.abc import AsyncIterator

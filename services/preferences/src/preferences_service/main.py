@@ -1,4 +1,4 @@
-"""The preferences app factory: ``uvicorn --factory preferences_service.main:create_app``."""
+"""The preferences app factory (served by ``python -m inkwell_runtime.serve``)."""
 
 import logging
 from collections.abc import AsyncIterator

@@ -1,4 +1,4 @@
-"""The weather app factory: ``uvicorn --factory weather_service.main:create_app``."""
+"""The weather app factory: ``python -m inkwell_runtime.serve weather_service.main:create_app``."""
 
 import ssl
 from collections.abc import AsyncIterator
