@@ -249,6 +249,24 @@ async def test_domain_errors_answer_their_status_and_detail(client: httpx.AsyncC
     assert taken.headers["X-Why"] == "duplicate"
 
 
+@router.get("/domain-reason/{status}")
+async def domain_reason(status: int) -> None:
+    raise DomainError(status, "Upstream failed", reason="upstream said: secret internals")
+
+
+@pytest.mark.parametrize(("status", "level"), [(502, "WARNING"), (409, "INFO")])
+async def test_a_domain_errors_reason_is_logged_never_sent(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, status: int, level: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="inkwell_runtime.errors"):
+        response = await client.get(f"/domain-reason/{status}")
+
+    assert (response.status_code, response.json()) == (status, {"detail": "Upstream failed"})
+    (record,) = [r for r in caplog.records if r.name == "inkwell_runtime.errors"]
+    assert record.levelname == level
+    assert "upstream said: secret internals" in record.getMessage()
+
+
 @router.get("/state")
 async def state(value: Annotated[str, Depends(state_dependency("greeting"))]) -> dict[str, str]:
     return {"value": value}
