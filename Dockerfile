@@ -4,7 +4,7 @@
 #     --build-arg PORT=8001 -t inkwell/auth .
 #
 # PACKAGE is the uv workspace package to install, APP the app factory uvicorn serves
-# (`uvicorn --factory APP`), PORT where it listens, HEALTH_PATH what the healthcheck asks for.
+# (`python -m inkwell_runtime.serve APP`), PORT where it listens, HEALTH_PATH what the healthcheck asks for.
 # BASE_IMAGE may be any Debian-like image with python3.13 (and its venv module) on PATH:
 # python:3.13-slim by default; the air-gapped run (e2e/airgapped/run.sh) passes a debootstrapped
 # Debian trixie. Both stages use it, so the venv's interpreter path is the same in both.
@@ -62,5 +62,6 @@ EXPOSE ${PORT}
 # python, not curl: slim images have no curl. Any answer but 2xx/3xx raises, so exits non-zero.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=60s --retries=5 \
     CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}{os.environ['HEALTH_PATH']}\", timeout=3)"]
-# exec: uvicorn is PID 1 and gets SIGTERM from `docker stop` (a graceful shutdown).
-CMD ["sh", "-c", "exec uvicorn --factory \"${APP}\" --host 0.0.0.0 --port \"${PORT}\""]
+# exec: the server is PID 1 and gets SIGTERM from `docker stop` (a graceful shutdown).
+# inkwell_runtime.serve configures logging from the environment, then runs uvicorn on APP.
+CMD ["sh", "-c", "exec python -m inkwell_runtime.serve \"${APP}\" --host 0.0.0.0 --port \"${PORT}\""]

@@ -33,8 +33,7 @@ cov_concurrency = $(if $(filter $(1),$(GREENLET_SUITES)),greenlet,thread)
 # pytest plugins installed for `make fuzz` that no in-process suite uses (~0.5 s to load in each)
 TEST_NO_PLUGINS := -p no:schemathesis -p no:hypothesispytest
 # Third-party modules a suite imports anyway, imported before coverage starts so that their module
-# bodies are not traced (inkwell_runtime/testing/preload.py; never an Inkwell package). Not in the
-# runtime suite: loading the plugin imports inkwell_runtime, the package that suite measures.
+# bodies are not traced (inkwell_testing/preload.py, in the test kit; never an Inkwell package).
 preload_all := fastapi httpx pydantic_settings jose.jwt asgi_correlation_id pythonjsonlogger.json \
   asgi_lifespan respx
 preload_db := sqlalchemy.ext.asyncio asyncpg alembic.command alembic.autogenerate
@@ -44,8 +43,8 @@ preload_preferences := pymongo mongoeco.wire mongoeco.engines
 preload_media := aioboto3 boto3 moto.server moto.s3.models moto.s3.responses PIL.Image
 preload_weather := cachetools
 preload_gateway := aiohttp.web multidict
-preload_env = $(if $(filter-out runtime,$(1)),INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))")
-preload_plugin = $(if $(filter-out runtime,$(1)),-p inkwell_runtime.testing.preload)
+preload_env = INKWELL_TEST_PRELOAD="$(strip $(preload_all) $(preload_$(1)))"
+preload_plugin = -p inkwell_testing.preload
 # `make test`: TEST_JOBS suites at a time, the longest first. Preferences spends half of its time
 # waiting (the Mongo driver's 0.5 s rechecks, a subprocess), so it runs beside two others.
 TEST_JOBS ?= 3
@@ -88,7 +87,8 @@ lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shel
 	$(RUN) python -m inkwell_devstack.generate --check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy services/*/src gateway/src contracts/src e2e/src tools/devstack/src
+	$(RUN) mypy services/*/src services/*/tests gateway/src gateway/tests contracts/src contracts/tests e2e/src e2e/tests \
+	  tools/devstack/src tools/devstack/tests
 
 format: ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from inkwell_runtime.testing.plugin import anyio_backend, signer
+from inkwell_testing.plugin import anyio_backend, signer
 
 __all__ = ["anyio_backend", "signer"]
 

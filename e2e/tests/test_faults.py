@@ -245,7 +245,7 @@ def alg_none(user: User, kid: str) -> str:
     return f"{header}.{b64(json.dumps(claims(user)).encode())}."
 
 
-PROTECTED = [
+PROTECTED: list[tuple[str, str, dict[str, Any] | str | None]] = [
     ("GET", "/api/users/me", None),
     ("POST", "/api/posts", {"json": {"title": "t", "content": "c"}}),
     ("GET", "/api/users/me/preferences", None),
@@ -275,17 +275,18 @@ async def test_bad_tokens_are_401_everywhere_and_write_nothing(
             pytest.skip("needs auth's signing key (E2E_STACK=local)")
         assert auth_key.kid == kid
         now = int(time.time())
-        changes = {
+        table: dict[str, dict[str, Any]] = {
             "expired": {"iat": now - 3600, "exp": now - 60},
             "wrong audience": {"aud": "someone-else"},
             "wrong issuer": {"iss": "evil"},
-        }[kind]
+        }
+        changes = table[kind]
         token = auth_key.sign(claims(alice, **changes))
     headers = {"Authorization": f"Bearer {token}"}
 
     statuses = []
     for method, path, body in PROTECTED:
-        kwargs: dict[str, Any] = upload(png()) if body == "picture" else (body or {})
+        kwargs: dict[str, Any] = upload(png()) if isinstance(body, str) else (body or {})
         answer = await gateway.request(method, path, headers=headers, **kwargs)
         statuses.append(answer.status_code)
         assert answer.json() == {"detail": "Could not validate credentials"}, (path, answer.text)

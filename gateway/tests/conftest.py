@@ -6,7 +6,15 @@ checks what they received. ``call`` drives the app over raw ASGI, for the stream
 must see each ``http.response.body`` message as it is sent.
 """
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -43,12 +51,13 @@ async def fake_services() -> AsyncIterator[Services]:
 @pytest.fixture(scope="session")
 def settings(fake_services: Services) -> GatewaySettings:
     """Shared by the suite: tests that need other values build their own with ``model_copy``."""
+    urls: dict[str, Any] = {f"{name}_url": fake.url for name, fake in fake_services.items()}
     return GatewaySettings(
         environment="test",
         log_json=False,
         login_rate_limit="off",
         readiness_timeout_seconds=1,
-        **{f"{name}_url": fake.url for name, fake in fake_services.items()},
+        **urls,
     )
 
 
@@ -92,8 +101,8 @@ async def running(settings: GatewaySettings) -> AsyncIterator[AsyncClient]:
 class Answer:
     """What the app sent over ASGI, message by message."""
 
-    start: dict[str, Any] | None = None
-    bodies: list[dict[str, Any]] = field(default_factory=list)
+    start: MutableMapping[str, Any] | None = None
+    bodies: list[MutableMapping[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> int:
@@ -125,7 +134,7 @@ async def asgi_call(
     *,
     headers: Sequence[tuple[str, str]] = (),
     body: AsyncIterable[bytes | None] | None = None,
-    on_body: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    on_body: Callable[[MutableMapping[str, Any]], Awaitable[None]] | None = None,
 ) -> Answer:
     """Send one request straight over ASGI; ``on_body`` sees each body message as it is sent.
 
@@ -145,7 +154,7 @@ async def asgi_call(
             return {"type": "http.disconnect"}
         return {"type": "http.request", "body": chunk, "more_body": True}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             answer.start = message
         else:

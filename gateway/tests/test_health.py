@@ -21,13 +21,6 @@ def all_ready(services: Services) -> dict[str, Route]:
     return {name: fake.on("GET", "/readyz", json=READY) for name, fake in services.items()}
 
 
-async def test_healthz_is_the_same_liveness_answer_as_every_service(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 async def test_ready_when_every_service_is(
     client: AsyncClient, all_ready: dict[str, Route]
 ) -> None:
@@ -70,7 +63,8 @@ async def test_a_hanging_service_is_down_after_the_readiness_timeout(
     weather = services["weather"]
     weather.on("GET", "/readyz", weather.hang)
 
-    update = {"readiness_timeout_seconds": 0.05}
+    # long enough for the others to answer on a loaded machine; the hang never does
+    update = {"readiness_timeout_seconds": 0.5}
     async with running(settings.model_copy(update=update)) as client:
         with anyio.fail_after(10):
             response = await client.get("/readyz")

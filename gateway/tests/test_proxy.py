@@ -8,6 +8,7 @@ from aiohttp import web
 from httpx import AsyncClient
 
 from gateway.core.config import GatewaySettings
+from inkwell_runtime.logging import configure_logging
 
 from .conftest import CLIENT_IP, Call, Services, running
 from .fakes import black_hole, closed_port_url
@@ -234,8 +235,8 @@ async def test_a_service_that_breaks_the_protocol_is_a_502(
 async def test_every_log_line_of_a_failed_request_carries_its_request_id(
     settings: GatewaySettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    update = {"log_json": True, "auth_url": closed_port_url()}  # logs to captured stderr
-    async with running(settings.model_copy(update=update)) as client:
+    configure_logging("gateway", "INFO")  # as serve does at process start; to captured stderr
+    async with running(settings.model_copy(update={"auth_url": closed_port_url()})) as client:
         await client.get(ME, headers={"X-Request-ID": "trace-42"})
 
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]

@@ -1,6 +1,7 @@
 """Settings from the environment, and the edge behaviour they switch (CORS)."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -54,7 +55,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
     settings = GatewaySettings()
 
-    assert settings.auth_url == "http://auth:8001"
+    assert settings.service_urls()["auth"] == "http://auth:8001"
     assert settings.gateway_timeout_seconds == 12.5
     assert settings.gateway_max_body_bytes == 1024
     assert settings.login_rate_limit == "off"
@@ -78,8 +79,9 @@ def test_cors_origins_also_read_as_a_json_list(monkeypatch: pytest.MonkeyPatch) 
 def test_bad_settings_are_refused_with_a_clear_message(
     field: str, value: object, message: str
 ) -> None:
+    given: dict[str, Any] = {field: value}
     with pytest.raises(ValidationError, match=message):
-        GatewaySettings(**{field: value})
+        GatewaySettings(**given)
 
 
 @pytest.fixture

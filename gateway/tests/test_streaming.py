@@ -6,7 +6,8 @@ failure; nothing here measures time.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
+from typing import Any
 
 import anyio
 import pytest
@@ -189,7 +190,7 @@ async def test_a_response_body_reaches_the_client_chunk_by_chunk(
 
     services["content"].on("GET", POSTS, lockstep)
 
-    async def on_body(message: dict[str, object]) -> None:
+    async def on_body(message: MutableMapping[str, Any]) -> None:
         if message["body"] == b"first,":
             first_delivered.set()
 

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from inkwell_runtime.testing.postgres import suite_database_url
+from inkwell_testing.postgres import suite_database_url
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 
@@ -151,7 +151,7 @@ class Background:
 def mongo_server() -> str:
     """A mongoeco wire server in memory, as a process; its URI."""
     server = Background(
-        [sys.executable, "-m", "inkwell_runtime.testing.mongo", "--port", str(free_port())],
+        [sys.executable, "-m", "inkwell_testing.mongo", "--port", str(free_port())],
         ready="ready: ",
     )
     return server.line.split()[1]

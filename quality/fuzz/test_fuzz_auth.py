@@ -11,7 +11,7 @@ from auth_service.main import create_app
 from auth_service.models import Base, User
 from inkwell_runtime.db import make_engine, make_sessionmaker
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import call_and_check, database_url, load_schema, reset_tables
 

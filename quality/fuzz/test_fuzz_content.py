@@ -9,7 +9,7 @@ from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import call_and_check, database_url, load_schema, reset_tables
 

@@ -7,7 +7,7 @@ from moto.server import ThreadedMotoServer
 from schemathesis import Case
 
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 

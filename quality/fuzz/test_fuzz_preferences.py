@@ -5,7 +5,7 @@ import uuid
 from schemathesis import Case
 
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.main import create_app
 

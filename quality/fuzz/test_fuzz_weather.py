@@ -9,7 +9,7 @@ from schemathesis import Case
 
 from inkwell_devstack.stubs.weather import create_app as create_stub
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from inkwell_runtime.testing.plugin import anyio_backend, signer
+from inkwell_testing.plugin import anyio_backend, signer
 
 __all__ = ["anyio_backend", "signer"]
 

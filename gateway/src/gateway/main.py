@@ -1,4 +1,4 @@
-"""The gateway app factory: ``uvicorn --factory gateway.main:create_app --port 8000``."""
+"""The gateway app factory: ``python -m inkwell_runtime.serve gateway.main:create_app``."""
 
 import ssl
 from collections.abc import AsyncIterator, Iterable
@@ -18,7 +18,7 @@ from gateway.proxy import Proxy, ProxyRoute
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
 from gateway.routing import RouteTable, routes_of
-from inkwell_runtime.app import build_service_app
+from inkwell_runtime.app import build_app
 
 DESCRIPTION = (
     "The one public entry to Inkwell: it routes each path to the service that owns it "
@@ -93,15 +93,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             finally:
                 proxy.session = None
 
-    app = build_service_app(
-        settings,
-        name="gateway",
-        description=DESCRIPTION,
-        routers=[],
-        lifespan=lifespan,
-        verify_tokens=False,
-        readiness=readiness_router(services, settings.readiness_timeout_seconds),
-    )
+    # The runtime's kernel, without token verification (the services verify tokens themselves)
+    # and with a /readyz of its own shape (the services' states).
+    app = build_app(settings, name="gateway", description=DESCRIPTION, lifespan=lifespan)
+    app.include_router(readiness_router(services, settings.readiness_timeout_seconds))
     # First: the table matches none of the gateway's own paths, and proxied requests skip them.
     app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy

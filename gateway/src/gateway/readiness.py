@@ -3,17 +3,21 @@
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 import aiohttp
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from inkwell_runtime.state import state_dependency
 
 logger = logging.getLogger(__name__)
 
 State = Literal["up", "down"]
+HttpSession = Annotated[aiohttp.ClientSession, Depends(state_dependency("http_session"))]
+"""The gateway's one pooled session to the services (``app.state.http_session``)."""
 
 
 class GatewayReadiness(BaseModel):
@@ -29,9 +33,8 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
         response_model=GatewayReadiness,
         responses={503: {"model": GatewayReadiness, "description": "A service is down"}},
     )
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(session: HttpSession) -> JSONResponse:
         """Every service answers its own ``/readyz`` with 200 within the readiness timeout."""
-        session: aiohttp.ClientSession = request.app.state.http_session
         headers = {"X-Request-ID": correlation_id.get() or ""}
 
         async def probe(name: str, url: str) -> tuple[str, State]:

@@ -13,8 +13,8 @@ from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
 from inkwell_runtime.db import get_db_session
-from inkwell_runtime.testing.postgres import postgres_fixtures, serving_session
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.postgres import postgres_fixtures, serving_session
+from inkwell_testing.tokens import TestSigner
 
 PASSWORD = "correct horse battery"
 ADMIN_EMAIL = "admin@example.com"

@@ -9,13 +9,6 @@ from auth_service.main import create_app
 pytestmark = pytest.mark.anyio
 
 
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 @pytest.mark.parametrize(
     ("database_url", "status", "state"),
     [
@@ -39,16 +32,3 @@ async def test_readyz_checks_the_database(
 
     assert response.status_code == status
     assert response.json()["checks"] == {"database": state}
-
-
-async def test_unknown_path_is_json_404(client: AsyncClient) -> None:
-    response = await client.get("/nope")
-
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
-
-
-async def test_request_id_is_taken_and_echoed(client: AsyncClient) -> None:
-    response = await client.get("/healthz", headers={"X-Request-ID": "trace-123"})
-
-    assert response.headers["X-Request-ID"] == "trace-123"

@@ -1,5 +1,5 @@
 from auth_service.main import openapi_app
-from inkwell_runtime.testing.openapi import assert_matches_committed
+from inkwell_testing.openapi import assert_matches_committed
 
 
 def test_live_openapi_matches_the_committed_contract() -> None:

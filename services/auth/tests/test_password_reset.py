@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import utcnow
+from inkwell_runtime.clock import utcnow
 
 from .conftest import PASSWORD, Outbox
 
@@ -47,6 +47,7 @@ async def test_reset_email_is_sent_by_a_background_task(
 
     assert response.status_code == 202
     send.assert_awaited_once()
+    assert send.await_args is not None
     _sender, to, url = send.await_args.args
     assert to == user["email"]
     assert url.startswith("http://127.0.0.1:8000/reset-password?token=")

@@ -1,7 +1,9 @@
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -9,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base, User
-from inkwell_runtime.testing.postgres import truncate_all
+from inkwell_testing.postgres import truncate_all
 
 from .conftest import PASSWORD, register
 
@@ -99,7 +101,7 @@ async def test_non_json_body_is_422(client: AsyncClient) -> None:
 
 
 @pytest.fixture
-async def committed_app(engine: AsyncEngine, settings: AuthSettings):  # type: ignore[no-untyped-def]
+async def committed_app(engine: AsyncEngine, settings: AuthSettings) -> AsyncIterator[FastAPI]:
     """The app on real, committing sessions: races need separate connections and transactions."""
     from inkwell_runtime.db import make_sessionmaker
 
@@ -112,9 +114,9 @@ async def committed_app(engine: AsyncEngine, settings: AuthSettings):  # type: i
 
 @pytest.mark.parametrize("clash", ["email", "username"])
 async def test_concurrent_duplicate_registrations_give_one_201_and_409s(
-    committed_app,
+    committed_app: FastAPI,
     engine: AsyncEngine,
-    clash: str,  # type: ignore[no-untyped-def]
+    clash: str,
 ) -> None:
     async with AsyncClient(
         transport=ASGITransport(app=committed_app), base_url="http://auth.test"

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service.api.deps import get_current_claims
 from auth_service.models import User
 from contracts.auth import TokenClaims
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import login, register
 
@@ -52,7 +53,7 @@ async def test_bad_tokens_are_401_could_not_validate(
     client: AsyncClient,
     signer: TestSigner,
     user: dict[str, Any],
-    make_token,  # type: ignore[no-untyped-def]
+    make_token: Callable[[TestSigner, uuid.UUID], str],
 ) -> None:
     token = make_token(signer, uuid.UUID(user["id"]))
 
@@ -132,3 +133,27 @@ async def test_admin_list_bounds(
     )
 
     assert response.status_code == 422
+
+
+# Found by `make fuzz` (schemathesis): an unbounded offset overflowed PostgreSQL's bigint (500).
+@pytest.mark.parametrize("skip", [1_000_001, 2**63])
+async def test_an_offset_past_the_bound_is_422_not_a_database_overflow(
+    client: AsyncClient, signer: TestSigner, skip: int
+) -> None:
+    response = await client.get(
+        "/api/admin/users", params={"skip": skip}, headers=signer.bearer(roles=["admin"])
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "skip"]
+
+
+async def test_the_deepest_allowed_offset_is_an_empty_page(
+    client: AsyncClient, signer: TestSigner
+) -> None:
+    response = await client.get(
+        "/api/admin/users", params={"skip": 1_000_000}, headers=signer.bearer(roles=["admin"])
+    )
+
+    assert response.status_code == 200
+    assert response.json() == []

@@ -23,8 +23,8 @@ from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base, Post
 from contracts.auth import TokenClaims
-from inkwell_runtime.testing.postgres import postgres_fixtures, serving_session
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.postgres import postgres_fixtures, serving_session
+from inkwell_testing.tokens import TestSigner
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base
 from inkwell_runtime.db import make_sessionmaker
-from inkwell_runtime.testing.postgres import truncate_all
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.postgres import truncate_all
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import Caller, create_post
 

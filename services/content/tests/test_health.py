@@ -4,18 +4,11 @@ from httpx import ASGITransport, AsyncClient
 
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
-
-
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
 
 
 @pytest.mark.parametrize(
@@ -39,19 +32,6 @@ async def test_readyz_checks_the_database(
 
     assert response.status_code == status
     assert response.json()["checks"] == {"database": state}
-
-
-async def test_unknown_path_is_json_404(client: AsyncClient) -> None:
-    response = await client.get("/nope")
-
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
-
-
-async def test_request_id_is_taken_and_echoed(client: AsyncClient) -> None:
-    response = await client.get("/healthz", headers={"X-Request-ID": "trace-123"})
-
-    assert response.headers["X-Request-ID"] == "trace-123"
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ async def test_posts_at_the_same_instant_are_paged_without_overlap_or_gap(
     assert seen == sorted((str(p.id) for p in stored), reverse=True)
 
 
-BAD_BOUNDS = {
+BAD_BOUNDS: dict[str, dict[str, int | str]] = {
     "limit 0": {"limit": 0},
     "limit 101": {"limit": 101},
     "negative limit": {"limit": -1},
@@ -116,7 +116,7 @@ BAD_BOUNDS = {
 
 @pytest.mark.parametrize("path", ["/api/posts", f"/api/users/{uuid.uuid4()}/posts"])
 @pytest.mark.parametrize("params", BAD_BOUNDS.values(), ids=BAD_BOUNDS.keys())
-async def test_bounds_are_422(client: AsyncClient, path: str, params: dict[str, object]) -> None:
+async def test_bounds_are_422(client: AsyncClient, path: str, params: dict[str, int | str]) -> None:
     response = await client.get(path, params=params)
 
     assert response.status_code == 422

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from content_service.models import Base
-from inkwell_runtime.testing.migrations import assert_migrations_match
+from inkwell_testing.migrations import assert_migrations_match
 
 pytestmark = pytest.mark.anyio
 

@@ -1,12 +1,16 @@
-"""The rules in ``content_service.posts``, on their own: ownership and page arithmetic.
+"""The rules in ``content_service.posts``: ownership, page arithmetic, the order of posts
+written in the same instant, locked writes re-reading the row, refusals carrying their message.
 
-These are what mutation testing targets, so each boundary has a case on both sides.
+These are what mutation testing targets, so each boundary has a case on both sides; the last
+ones pin down promises the route tests could not tell apart from a mutant.
 """
 
 import uuid
 from datetime import timedelta
 
 import pytest
+from httpx import AsyncClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service import posts
@@ -89,3 +93,55 @@ async def test_update_sets_updated_at_to_now(db_session: AsyncSession) -> None:
     updated = await posts.update_post(db_session, post.id, AUTHOR.claims(), title="x", now=later)
 
     assert (updated.title, updated.updated_at, updated.date_posted) == ("x", later, T0)
+
+
+@pytest.fixture
+async def without_index_scans(db_session: AsyncSession) -> None:
+    """Make PostgreSQL sort instead of walking the (date_posted, id) index backwards: the index
+    hands out ties in id order by itself, which would hide a missing tie-breaker."""
+    await db_session.execute(text("SET LOCAL enable_indexscan = off"))
+    await db_session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    await db_session.execute(text("SET LOCAL enable_indexonlyscan = off"))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("listing", ["/api/posts", "/api/users/{author}/posts"])
+async def test_same_instant_posts_are_ordered_by_id_whatever_the_plan(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    without_index_scans: None,
+    alice: Caller,
+    listing: str,
+) -> None:
+    stored = await add_posts(db_session, alice, 7, step=timedelta(0))
+
+    answer = await client.get(listing.format(author=alice.id), params={"limit": 7})
+
+    assert answer.status_code == 200
+    assert [p["id"] for p in answer.json()["posts"]] == sorted(
+        (str(p.id) for p in stored), reverse=True
+    )
+
+
+@pytest.mark.anyio
+async def test_a_locked_update_answers_the_row_as_it_is_now(
+    db_session: AsyncSession, alice: Caller
+) -> None:
+    """The session already holds the post; a write it did not see changed the row since. The
+    update must answer (and build on) what the lock read, not the stale copy it held."""
+    (post,) = await add_posts(db_session, alice, 1)
+    await db_session.execute(
+        text("UPDATE posts SET content = 'changed meanwhile' WHERE id = :id"), {"id": post.id}
+    )
+
+    updated = await posts.update_post(db_session, post.id, alice.claims(), title="new title")
+
+    assert (updated.title, updated.content) == ("new title", "changed meanwhile")
+
+
+@pytest.mark.parametrize("action", ["update", "delete"])
+def test_a_refusal_carries_its_message(action: str) -> None:
+    """What logs and tracebacks show is the same sentence the caller gets as ``detail``."""
+    refusal = posts.NotAuthorized(action)
+
+    assert str(refusal) == refusal.detail == f"Not authorized to {action} this post"

@@ -28,7 +28,7 @@ from httpx import ASGITransport, AsyncClient
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 

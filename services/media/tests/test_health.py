@@ -8,19 +8,12 @@ import pytest
 from httpx import AsyncClient
 
 from inkwell_runtime.settings import Environment
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 from media_service.storage import PictureStore
 
 pytestmark = pytest.mark.anyio
-
-
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
 
 
 async def test_startup_creates_the_bucket_in_test(client: AsyncClient, bucket: Any) -> None:

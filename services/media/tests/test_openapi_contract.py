@@ -1,4 +1,4 @@
-from inkwell_runtime.testing.openapi import assert_matches_committed
+from inkwell_testing.openapi import assert_matches_committed
 from media_service.main import openapi_app
 
 

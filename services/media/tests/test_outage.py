@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 
@@ -34,7 +34,7 @@ async def down_client(
 async def test_every_route_answers_503_when_s3_is_unreachable(
     down_client: AsyncClient, auth_headers: dict[str, str], user_id: Any, png: bytes
 ) -> None:
-    requests = [
+    requests: list[tuple[str, str, dict[str, Any]]] = [
         ("PUT", OWN, {"files": {"file": ("me.png", png, "image/png")}, "headers": auth_headers}),
         ("GET", OWN, {"headers": auth_headers}),
         ("DELETE", OWN, {"headers": auth_headers}),

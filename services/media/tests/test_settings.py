@@ -1,11 +1,13 @@
 """Dev defaults that must never reach production, and what the S3 client is built with."""
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from media_service.core.config import MediaSettings
 
-PRODUCTION = {
+PRODUCTION: dict[str, Any] = {
     "environment": "production",
     "s3_bucket": "acme-inkwell-pictures",
     "public_base_url": "https://inkwell.example.com",
@@ -34,7 +36,7 @@ def test_production_refuses_the_development_defaults() -> None:
     ],
 )
 def test_production_refuses_a_local_endpoint_or_test_credentials(
-    overrides: dict[str, str], named: str
+    overrides: dict[str, Any], named: str
 ) -> None:
     with pytest.raises(ValidationError, match=named):
         MediaSettings(**PRODUCTION, **overrides)
@@ -82,7 +84,7 @@ def test_development_defaults_to_the_local_endpoint_and_test_credentials() -> No
     ],
 )
 def test_a_lone_credential_is_passed_as_given(
-    given: dict[str, str], passed: dict[str, str]
+    given: dict[str, Any], passed: dict[str, str]
 ) -> None:
     """Not topped up with ``test``: botocore reports the missing half clearly."""
     kwargs = MediaSettings(environment="development", **given).s3_client_kwargs()

@@ -4,16 +4,15 @@ import io
 import uuid
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from .conftest import Bucket, Upload
+
 pytestmark = pytest.mark.anyio
 
-# Fixture types (conftest's classes cannot be imported under --import-mode=importlib).
-Bucket = Upload = Any
 MakeImage = Callable[..., bytes]
 
 
@@ -224,7 +223,7 @@ async def test_an_animation_keeps_its_first_frame(
     red, blue = Image.new("RGB", (8, 8), (255, 0, 0)), Image.new("RGB", (8, 8), (0, 0, 255))
     animation = io.BytesIO()
     red.save(animation, fmt, save_all=True, append_images=[blue], duration=100, loop=0)
-    assert Image.open(animation).n_frames == 2
+    assert getattr(Image.open(animation), "n_frames", 1) == 2
 
     response = await upload(animation.getvalue())
 
@@ -233,7 +232,9 @@ async def test_an_animation_keeps_its_first_frame(
     assert stored is not None
     image = Image.open(io.BytesIO(stored.data))
     assert getattr(image, "n_frames", 1) == 1
-    r, _, b = image.convert("RGB").getpixel((0, 0))
+    pixel = image.convert("RGB").getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    r, _, b = pixel
     assert r > 250 and b < 5  # red (lossy WebP may shift a channel by a step)
 
 

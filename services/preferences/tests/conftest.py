@@ -17,8 +17,8 @@ from httpx import ASGITransport, AsyncClient
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from inkwell_runtime.testing.mongo import mongo_wire_server
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.mongo import mongo_wire_server
+from inkwell_testing.tokens import TestSigner
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.main import create_app
 from preferences_service.mongo import COLLECTION, Document, database

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from pymongo import AsyncMongoClient
 
-from inkwell_runtime.testing.mongo import mongo_wire_server
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.mongo import mongo_wire_server
+from inkwell_testing.tokens import TestSigner
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.main import create_app
 from preferences_service.mongo import COLLECTION, Document
@@ -60,13 +60,6 @@ async def client_before_mongo(
     """This test's own service, started while nothing listens at ``down_port``."""
     async for client in serve(app_on(down_port, database_name, signer)):
         yield client
-
-
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
 
 
 async def test_readyz_when_mongo_answers(client: AsyncClient) -> None:

@@ -1,4 +1,4 @@
-"""The mongoeco wire server the dev runner starts (``inkwell_runtime.testing.mongo``).
+"""The mongoeco wire server the dev runner starts (``inkwell_testing.mongo``).
 
 This suite's fixtures use it in process; here, the process itself: it announces its URI when
 ready, stops cleanly on SIGTERM, and what it stored survives a restart on the same data dir.
@@ -13,7 +13,7 @@ import pytest
 from anyio.streams.text import TextReceiveStream
 from pymongo import AsyncMongoClient
 
-from inkwell_runtime.testing.mongo import DATA_FILE, main, mongo_wire_server
+from inkwell_testing.mongo import DATA_FILE, main, mongo_wire_server
 from preferences_service.mongo import Document
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +22,7 @@ STARTUP_LIMIT_SECONDS = 120  # a guard against hanging on a loaded machine, not 
 
 
 async def test_serves_until_sigterm_and_keeps_its_data(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "inkwell_runtime.testing.mongo", "--port", "0"]
+    command = [sys.executable, "-m", "inkwell_testing.mongo", "--port", "0"]
     process = await anyio.open_process([*command, "--data-dir", str(tmp_path)])
     try:
         assert process.stdout is not None

@@ -4,14 +4,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from inkwell_runtime.testing.tokens import TestSigner
-from preferences_service.api.deps import get_clock, get_database
+from inkwell_testing.tokens import TestSigner
+from preferences_service.api.deps import get_database
 from preferences_service.mongo import COLLECTION, Document, create_indexes, database
 
 from .conftest import DATABASE_PREFIX
@@ -21,12 +22,6 @@ pytestmark = pytest.mark.anyio
 URL = "/api/users/me/preferences"
 T1 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 T2 = datetime(2026, 11, 22, 10, 45, tzinfo=UTC)
-
-
-def frozen_clock(app: FastAPI, *times: datetime) -> None:
-    """The service's clock answers ``times`` in turn: ``updated_at`` becomes exact."""
-    ticks = iter(times)
-    app.dependency_overrides[get_clock] = lambda: lambda: next(ticks)
 
 
 async def stored(collection: AsyncCollection[Document]) -> list[Document]:
@@ -41,15 +36,13 @@ async def test_get_before_any_save_is_404(client: AsyncClient, headers: dict[str
 
 
 async def test_put_saves_and_get_returns_them(
-    app: FastAPI,
     client: AsyncClient,
     headers: dict[str, str],
     user_id: uuid.UUID,
     collection: AsyncCollection[Document],
 ) -> None:
-    frozen_clock(app, T1)
-
-    saved = await client.put(URL, json={"city": "Oslo", "units": "imperial"}, headers=headers)
+    with time_machine.travel(T1, tick=False):
+        saved = await client.put(URL, json={"city": "Oslo", "units": "imperial"}, headers=headers)
     read = await client.get(URL, headers=headers)
 
     expected = {"city": "Oslo", "units": "imperial", "updated_at": "2026-11-22T09:30:00Z"}
@@ -72,7 +65,7 @@ async def test_units_default_to_metric(client: AsyncClient, headers: dict[str, s
 async def test_updated_at_is_the_server_clock_in_utc(
     client: AsyncClient, headers: dict[str, str], collection: AsyncCollection[Document]
 ) -> None:
-    """Without an overridden clock: a real, timezone-aware UTC time, whatever the client sends."""
+    """Without time-machine: a real, timezone-aware UTC time, whatever the client sends."""
     before = datetime.now(UTC).replace(microsecond=0)
 
     response = await client.put(
@@ -87,15 +80,15 @@ async def test_updated_at_is_the_server_clock_in_utc(
 
 
 async def test_put_again_overwrites_the_same_document(
-    app: FastAPI,
     client: AsyncClient,
     headers: dict[str, str],
     collection: AsyncCollection[Document],
 ) -> None:
-    frozen_clock(app, T1, T2)
-    await client.put(URL, json={"city": "Oslo", "units": "imperial"}, headers=headers)
+    with time_machine.travel(T1, tick=False) as traveller:
+        await client.put(URL, json={"city": "Oslo", "units": "imperial"}, headers=headers)
+        traveller.move_to(T2)
 
-    response = await client.put(URL, json={"city": "Bergen"}, headers=headers)
+        response = await client.put(URL, json={"city": "Bergen"}, headers=headers)
 
     assert response.status_code == 200
     assert response.json() == {

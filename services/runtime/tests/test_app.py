@@ -3,6 +3,7 @@
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import pytest
@@ -11,12 +12,14 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from contracts.auth import TokenClaims
-from inkwell_runtime.app import build_service_app
+from inkwell_runtime.app import build_app, build_service_app
 from inkwell_runtime.auth import CurrentClaims, get_bearer_token, require_role
-from inkwell_runtime.errors import ServiceUnavailable
+from inkwell_runtime.errors import DomainError, ServiceUnavailable
+from inkwell_runtime.health import ReadinessCheck
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_runtime.state import state_dependency
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 
@@ -58,7 +61,7 @@ async def passing_check(request: Request) -> None:
     return None
 
 
-def make_app(signer: TestSigner | None, **checks) -> FastAPI:  # type: ignore[no-untyped-def]
+def make_app(signer: TestSigner | None, **checks: ReadinessCheck) -> FastAPI:
     settings = ServiceSettings(
         environment="test", auth_jwks_url="http://auth.test/jwks.json", log_json=True
     )
@@ -140,7 +143,9 @@ async def test_service_unavailable_is_503_with_its_detail(client: httpx.AsyncCli
         ({"db": passing_check, "s3": failing_check}, 503, {"db": "up", "s3": "down"}),
     ],
 )
-async def test_readyz_reports_each_check(checks, status: int, expected: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+async def test_readyz_reports_each_check(
+    checks: dict[str, ReadinessCheck], status: int, expected: dict[str, str]
+) -> None:
     app = make_app(None, **checks)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
@@ -207,32 +212,75 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
     assert "signing keys" in response.json()["detail"]
 
 
-async def test_custom_readiness_and_no_token_verification() -> None:
-    """The gateway's shape: its own /readyz router, no JWKS client, the shared /healthz."""
-    readiness = APIRouter()
-
-    @readiness.get("/readyz")
-    async def readyz() -> dict[str, str]:
-        return {"status": "custom"}
-
-    app = build_service_app(
-        ServiceSettings(environment="test"),
-        name="edge",
-        description="test",
-        routers=[],
-        readiness=readiness,
-        verify_tokens=False,
-    )
+async def test_the_kernel_has_no_readiness_and_verifies_no_tokens() -> None:
+    """``build_app``, the gateway's base: request ids, JSON errors, ``/healthz``; nothing else."""
+    app = build_app(ServiceSettings(environment="test"), name="edge", description="test")
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
-        ready = await client.get("/readyz")
         alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
 
-    assert ready.json() == {"status": "custom"}
     assert alive.json() == {"status": "ok"}
-    assert app.state.token_verifier is None
+    assert len(alive.headers["X-Request-ID"]) == 32
+    assert (ready.status_code, ready.json()) == (404, {"detail": "Not Found"})
+    assert not hasattr(app.state, "token_verifier")
+
+
+class Missing(DomainError):
+    status = 404
+    detail = "Thing not found"
+
+
+@router.get("/domain/{kind}")
+async def domain(kind: str) -> None:
+    if kind == "subclass":
+        raise Missing
+    raise DomainError(409, "Taken", headers={"X-Why": "duplicate"})
+
+
+async def test_domain_errors_answer_their_status_and_detail(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/domain/subclass")
+    taken = await client.get("/domain/inline")
+
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Thing not found"})
+    assert (taken.status_code, taken.json()) == (409, {"detail": "Taken"})
+    assert taken.headers["X-Why"] == "duplicate"
+
+
+@router.get("/domain-reason/{status}")
+async def domain_reason(status: int) -> None:
+    raise DomainError(status, "Upstream failed", reason="upstream said: secret internals")
+
+
+@pytest.mark.parametrize(("status", "level"), [(502, "WARNING"), (409, "INFO")])
+async def test_a_domain_errors_reason_is_logged_never_sent(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, status: int, level: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="inkwell_runtime.errors"):
+        response = await client.get(f"/domain-reason/{status}")
+
+    assert (response.status_code, response.json()) == (status, {"detail": "Upstream failed"})
+    (record,) = [r for r in caplog.records if r.name == "inkwell_runtime.errors"]
+    assert record.levelname == level
+    assert "upstream said: secret internals" in record.getMessage()
+
+
+@router.get("/state")
+async def state(value: Annotated[str, Depends(state_dependency("greeting"))]) -> dict[str, str]:
+    return {"value": value}
+
+
+async def test_state_dependency_answers_what_is_on_app_state(signer: TestSigner) -> None:
+    app = make_app(signer)
+    app.state.greeting = "hello"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        response = await client.get("/state")
+
+    assert response.json() == {"value": "hello"}
 
 
 def test_claims_helpers() -> None:

@@ -7,15 +7,15 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
 from inkwell_runtime.db import DbSession, database_lifespan, database_ready
-from inkwell_runtime.health import health_router
-from inkwell_runtime.testing.postgres import suite_database_url
+from inkwell_runtime.health import readiness_router
+from inkwell_testing.postgres import suite_database_url
 
 pytestmark = pytest.mark.anyio
 
 
 def make_app(url: str) -> FastAPI:
     app = FastAPI(lifespan=database_lifespan(url))
-    app.include_router(health_router({"database": database_ready}, timeout=2))
+    app.include_router(readiness_router({"database": database_ready}, timeout=2))
 
     @app.get("/answer")
     async def answer(session: DbSession) -> dict[str, int]:

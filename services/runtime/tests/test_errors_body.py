@@ -1,5 +1,7 @@
 """Bodies that are not UTF-8 are a 422 like any other bad JSON (FastAPI alone says 400)."""
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
@@ -7,7 +9,7 @@ from pydantic import BaseModel
 
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +41,7 @@ def make_app(signer: TestSigner) -> FastAPI:
 
 
 @pytest.fixture
-async def client(signer: TestSigner):  # type: ignore[no-untyped-def]
+async def client(signer: TestSigner) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=make_app(signer))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
         yield client

@@ -1,45 +1,42 @@
-"""The remote key source, against auth's JWKS mocked with respx and a controllable clock."""
+"""The remote key source, against auth's JWKS mocked with respx, time moved with time-machine."""
+
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import respx
+import time_machine
 
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 
 URL = "http://auth.test/api/auth/jwks.json"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def source(clock: Clock):  # type: ignore[no-untyped-def]
+async def source(clock: time_machine.Traveller) -> AsyncIterator[RemoteJWKS]:
     async with httpx.AsyncClient() as client:
-        yield RemoteJWKS(URL, client, cache_seconds=300, min_refresh_seconds=5, clock=clock)
+        yield RemoteJWKS(URL, client, cache_seconds=300, min_refresh_seconds=5)
 
 
 @respx.mock
 async def test_keys_are_fetched_once_and_cached(
-    source: RemoteJWKS, signer: TestSigner, clock: Clock
+    source: RemoteJWKS, signer: TestSigner, clock: time_machine.Traveller
 ) -> None:
     route = respx.get(URL).respond(json=signer.key.jwks())
 
     first = await source.get_key(signer.key.kid)
-    clock.now += 299
+    clock.shift(299)
     second = await source.get_key(signer.key.kid)
 
     assert first == second == signer.key.public_jwk
@@ -47,11 +44,13 @@ async def test_keys_are_fetched_once_and_cached(
 
 
 @respx.mock
-async def test_cache_expires(source: RemoteJWKS, signer: TestSigner, clock: Clock) -> None:
+async def test_cache_expires(
+    source: RemoteJWKS, signer: TestSigner, clock: time_machine.Traveller
+) -> None:
     route = respx.get(URL).respond(json=signer.key.jwks())
 
     await source.get_key(signer.key.kid)
-    clock.now += 300
+    clock.shift(300)
     await source.get_key(signer.key.kid)
 
     assert route.call_count == 2
@@ -59,7 +58,7 @@ async def test_cache_expires(source: RemoteJWKS, signer: TestSigner, clock: Cloc
 
 @respx.mock
 async def test_unknown_kid_refreshes_at_most_once_per_interval(
-    source: RemoteJWKS, signer: TestSigner, clock: Clock
+    source: RemoteJWKS, signer: TestSigner, clock: time_machine.Traveller
 ) -> None:
     rotated = SigningKey.generate()
     route = respx.get(URL).mock(
@@ -71,7 +70,7 @@ async def test_unknown_kid_refreshes_at_most_once_per_interval(
     await source.get_key(signer.key.kid)
 
     assert await source.get_key(rotated.kid) is None  # within the refresh interval: no request
-    clock.now += 5
+    clock.shift(5)
     assert await source.get_key(rotated.kid) == rotated.public_jwk  # auth rotated: refreshed
     assert await source.get_key("forged") is None
     assert route.call_count == 2

@@ -1,26 +1,33 @@
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from inkwell_runtime import migrate
-from inkwell_runtime.testing.postgres import suite_database_url
+from inkwell_testing.postgres import suite_database_url
 
 pytestmark = pytest.mark.anyio
 
 
+async def scratch_database(suffix: str) -> tuple[str, str]:
+    """A URL beside the suite's database (``<its name>_<suffix>``, whatever TEST_DATABASE_URL
+    names it) and that database's name."""
+    url = make_url(await suite_database_url("runtime"))
+    name = f"{url.database}_{suffix}"
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
 async def test_ensure_database_creates_once() -> None:
-    url = (await suite_database_url("runtime")).replace(
-        "inkwell_test_runtime", "inkwell_test_runtime_created"
-    )
+    url, name = await scratch_database("created")
     admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
-        await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     try:
         assert await migrate.ensure_database(url) is True
         assert await migrate.ensure_database(url) is False
     finally:
         async with admin.connect() as conn:
-            await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         await admin.dispose()
 
 
@@ -48,13 +55,10 @@ async def test_main_creates_the_database_and_upgrades_to_head(
     """Exercised with auth's migrations, the first service that has some."""
     import anyio
 
-    base = await suite_database_url("runtime")
-    url = base.replace("inkwell_test_runtime", "inkwell_test_runtime_migrated")
-    admin = create_async_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    url, name = await scratch_database("migrated")
+    admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
-        await conn.execute(
-            text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)')
-        )
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     try:
         # migrate.main runs its own event loop (it is a CLI), so run it in a worker thread.
         assert await anyio.to_thread.run_sync(migrate.main, ["auth_service", url]) == 0
@@ -70,12 +74,10 @@ async def test_main_creates_the_database_and_upgrades_to_head(
         await engine.dispose()
     finally:
         async with admin.connect() as conn:
-            await conn.execute(
-                text('DROP DATABASE IF EXISTS "inkwell_test_runtime_migrated" WITH (FORCE)')
-            )
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
 
     assert {"users", "password_reset_tokens", "alembic_version"} <= tables
     out = capsys.readouterr().out
-    assert "created database inkwell_test_runtime_migrated" in out
+    assert f"created database {name}" in out
     assert "migrations at head" in out

@@ -1,10 +1,10 @@
-"""The preload plugin (``-p inkwell_runtime.testing.preload``, see the Makefile's test rule)."""
+"""The preload plugin (``-p inkwell_testing.preload``, see the Makefile's test rule)."""
 
 import sys
 
 import pytest
 
-from inkwell_runtime.testing.preload import preload
+from inkwell_testing.preload import preload
 
 
 @pytest.mark.parametrize(

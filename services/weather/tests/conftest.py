@@ -1,5 +1,6 @@
-"""Small composable fixtures for the weather suite: clock → settings → app → client → headers,
-plus respx routes for the two things this service calls (the provider and preferences).
+"""Small composable fixtures for the weather suite: clock (time-machine) → settings → app →
+client → headers, plus respx routes for the two things this service calls (the provider and
+preferences).
 
 No test reaches the network: ``respx_mock`` mocks every httpx transport and fails any request
 no route matches.
@@ -9,16 +10,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
-from unittest.mock import patch
 
 import httpx
 import pytest
 import respx
+import time_machine
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
 from weather_service.preferences import PREFERENCES_PATH
@@ -28,20 +29,6 @@ PREFERENCES_URL = "http://preferences.test"
 BREAKER_FAILURES = 3
 BREAKER_RESET_SECONDS = 30.0
 CACHE_SECONDS = 300.0
-FROZEN_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test says so."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
@@ -78,7 +65,7 @@ def answer(status: int = 200, **kwargs: Any) -> ResponseFactory:
     return lambda request: httpx.Response(status, **kwargs)
 
 
-def raise_(exc_type: type[httpx.HTTPError]) -> Callable[[httpx.Request], httpx.Response]:
+def raise_(exc_type: type[httpx.TransportError]) -> ResponseFactory:
     def side_effect(request: httpx.Request) -> httpx.Response:
         raise exc_type("simulated", request=request)
 
@@ -96,8 +83,12 @@ UPSTREAM_ANSWERS: dict[str, Callable[[httpx.Request], httpx.Response]] = {
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> Iterator[time_machine.Traveller]:
+    """Time stands still (at the test's start, to the second: tokens signed now stay valid) and
+    moves only when the test says so: ``clock.shift(seconds)``. The cache's TTL, the breaker's
+    reset and ``fetched_at`` all read the runtime's clock, which time-machine moves."""
+    with time_machine.travel(datetime.now(UTC).replace(microsecond=0), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -113,8 +104,8 @@ def settings() -> WeatherSettings:
 
 
 @pytest.fixture
-def app(settings: WeatherSettings, signer: TestSigner, clock: FakeClock) -> FastAPI:
-    return create_app(settings, token_verifier=signer.verifier(), clock=clock)
+def app(settings: WeatherSettings, signer: TestSigner, clock: time_machine.Traveller) -> FastAPI:
+    return create_app(settings, token_verifier=signer.verifier())
 
 
 @pytest.fixture
@@ -146,14 +137,9 @@ def preferences(respx_mock: respx.MockRouter) -> respx.Route:
 
 
 @pytest.fixture
-def frozen_now() -> Iterator[datetime]:
-    """A fixture that patches: ``fetched_at`` comes from ``utc_now``, frozen here for the test.
-
-    Patched where it is looked up (``weather_service.weather``, which imported the name), not
-    where it is defined (``weather_service.clock``).
-    """
-    with patch("weather_service.weather.utc_now", return_value=FROZEN_NOW):
-        yield FROZEN_NOW
+def frozen_now(clock: time_machine.Traveller) -> datetime:
+    """The moment the test's time stands still at (what ``fetched_at`` reads)."""
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -171,16 +157,17 @@ ClientWith = Callable[..., AbstractAsyncContextManager[AsyncClient]]
 
 @pytest.fixture
 def client_with(
-    settings: WeatherSettings, signer: TestSigner, clock: FakeClock, respx_mock: respx.MockRouter
+    settings: WeatherSettings,
+    signer: TestSigner,
+    clock: time_machine.Traveller,
+    respx_mock: respx.MockRouter,
 ) -> ClientWith:
     """``async with client_with(weather_cache_seconds=0) as client``: the app with some settings
     changed (same clock, same respx router)."""
 
     @asynccontextmanager
     async def make(**changes: Any) -> AsyncIterator[AsyncClient]:
-        app = create_app(
-            settings.model_copy(update=changes), token_verifier=signer.verifier(), clock=clock
-        )
+        app = create_app(settings.model_copy(update=changes), token_verifier=signer.verifier())
         transport = ASGITransport(app=app)
         async with (
             LifespanManager(app),

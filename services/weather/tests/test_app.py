@@ -1,5 +1,4 @@
-"""The app around the routes: health, the pooled clients' lifecycle, settings from the
-environment, and the committed OpenAPI document."""
+"""The app around the routes: readiness and the pooled clients' lifecycle."""
 
 import httpx
 import pytest
@@ -7,22 +6,14 @@ import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from pydantic import ValidationError
 
-from inkwell_runtime.testing.openapi import assert_matches_committed
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
-from weather_service.main import create_app, openapi_app
+from weather_service.main import create_app
 
 from .conftest import PREFERENCES_URL, WEATHER_API, answer, j1
 
 pytestmark = pytest.mark.anyio
-
-
-async def test_healthz(client: AsyncClient) -> None:
-    response = await client.get("/healthz")
-
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
 async def test_readyz_does_not_depend_on_the_provider_or_preferences(
@@ -75,58 +66,3 @@ async def test_injected_clients_are_used_and_left_open(
         assert response.status_code == 200
         assert route.call_count == 1
         assert not weather_client.is_closed and not preferences_client.is_closed
-
-
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEATHER_API_URL", "https://wttr.example")
-    monkeypatch.setenv("WEATHER_TIMEOUT_SECONDS", "2.5")
-    monkeypatch.setenv("WEATHER_CACHE_SECONDS", "60")
-    monkeypatch.setenv("WEATHER_BREAKER_FAILURES", "7")
-    monkeypatch.setenv("WEATHER_BREAKER_RESET_SECONDS", "45")
-    monkeypatch.setenv("PREFERENCES_URL", "http://preferences:8003")
-
-    app = create_app()
-
-    settings: WeatherSettings = app.state.settings
-    assert settings.weather_api_url == "https://wttr.example"
-    assert settings.weather_timeout_seconds == 2.5
-    assert settings.preferences_url == "http://preferences:8003"
-    assert app.state.weather_cache.ttl == 60
-    assert app.state.weather_breaker.failure_threshold == 7
-    assert app.state.weather_breaker.reset_seconds == 45
-
-
-def test_the_documented_defaults() -> None:
-    settings = WeatherSettings()
-
-    assert settings.weather_api_url == "https://wttr.in"
-    assert settings.weather_timeout_seconds == 5
-    assert settings.weather_cache_seconds == 300
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("WEATHER_TIMEOUT_SECONDS", "0"),
-        ("WEATHER_CACHE_SECONDS", "-1"),
-        ("WEATHER_BREAKER_FAILURES", "0"),
-        ("WEATHER_TIMEOUT_SECONDS", "soon"),
-    ],
-)
-def test_nonsense_settings_refuse_to_start(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
-    monkeypatch.setenv(name, value)
-
-    with pytest.raises(ValidationError, match=name.lower()):
-        WeatherSettings()
-
-
-async def test_request_id_is_taken_and_echoed(client: AsyncClient) -> None:
-    response = await client.get("/healthz", headers={"X-Request-ID": "trace-123"})
-
-    assert response.headers["X-Request-ID"] == "trace-123"
-
-
-def test_live_openapi_matches_the_committed_contract() -> None:
-    assert_matches_committed(openapi_app(), "weather")

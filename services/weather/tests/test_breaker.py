@@ -1,16 +1,24 @@
 """The circuit breaker, through the API (what a caller and the provider see) and on its own
-(each state transition), with a fake clock instead of sleeps."""
+(each state transition), with time-machine instead of sleeps."""
 
 import anyio
 import httpx
 import pytest
 import respx
+import time_machine
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from weather_service.breaker import BreakerState, CircuitBreaker, CircuitOpen
 
-from .conftest import BREAKER_FAILURES, BREAKER_RESET_SECONDS, FakeClock, answer, j1, raise_
+from .conftest import (
+    BREAKER_FAILURES,
+    BREAKER_RESET_SECONDS,
+    ResponseFactory,
+    answer,
+    j1,
+    raise_,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +64,10 @@ async def test_an_open_circuit_answers_502_without_calling_the_provider(
     ids=["timeout", "connect error", "503", "429", "garbage"],
 )
 async def test_every_kind_of_failure_counts(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, failure: object
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    failure: ResponseFactory,
 ) -> None:
     upstream.mock(side_effect=failure)
     for _ in range(BREAKER_FAILURES):
@@ -74,7 +85,10 @@ async def test_every_kind_of_failure_counts(
     ids=["404", "400", "redirect"],
 )
 async def test_unknown_cities_and_refused_requests_do_not_open_it(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, no_verdict: object
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    no_verdict: ResponseFactory,
 ) -> None:
     """A 404 is the provider working; another 4xx says the request was wrong, not the provider."""
     upstream.mock(side_effect=no_verdict)
@@ -104,13 +118,16 @@ async def test_a_success_resets_the_failure_count(
 
 
 async def test_half_open_lets_one_trial_call_through_and_its_success_closes_it(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, clock: FakeClock
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    clock: time_machine.Traveller,
 ) -> None:
     await fail_until_open(client, auth_headers, upstream)
-    clock.advance(BREAKER_RESET_SECONDS - 1)
+    clock.shift(BREAKER_RESET_SECONDS - 1)
     assert (await client.get("/api/weather/Paris", headers=auth_headers)).status_code == 502
     assert upstream.call_count == BREAKER_FAILURES  # still open
-    clock.advance(1)
+    clock.shift(1)
     upstream.mock(side_effect=answer(json=j1("Clear", "18")))
 
     trial = await client.get("/api/weather/Paris", headers=auth_headers)
@@ -122,13 +139,16 @@ async def test_half_open_lets_one_trial_call_through_and_its_success_closes_it(
 
 
 async def test_a_failed_trial_call_opens_it_for_another_full_period(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, clock: FakeClock
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    clock: time_machine.Traveller,
 ) -> None:
     await fail_until_open(client, auth_headers, upstream)
-    clock.advance(BREAKER_RESET_SECONDS)
+    clock.shift(BREAKER_RESET_SECONDS)
 
     trial = await client.get("/api/weather/Paris", headers=auth_headers)
-    clock.advance(BREAKER_RESET_SECONDS - 1)
+    clock.shift(BREAKER_RESET_SECONDS - 1)
     blocked = await client.get("/api/weather/Paris", headers=auth_headers)
 
     assert trial.status_code == blocked.status_code == 502
@@ -137,11 +157,14 @@ async def test_a_failed_trial_call_opens_it_for_another_full_period(
 
 
 async def test_while_half_open_only_one_caller_is_the_trial(
-    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route, clock: FakeClock
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    clock: time_machine.Traveller,
 ) -> None:
     """A recovering provider gets one request, not the whole backlog at once."""
     await fail_until_open(client, auth_headers, upstream)
-    clock.advance(BREAKER_RESET_SECONDS)
+    clock.shift(BREAKER_RESET_SECONDS)
     called, release = anyio.Event(), anyio.Event()
 
     async def slow_recovery(request: httpx.Request) -> httpx.Response:
@@ -202,8 +225,8 @@ def trip(breaker: CircuitBreaker, times: int) -> None:
 
 
 @pytest.fixture
-def breaker(clock: FakeClock) -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=2, reset_seconds=10, clock=clock)
+def breaker(clock: time_machine.Traveller) -> CircuitBreaker:
+    return CircuitBreaker(failure_threshold=2, reset_seconds=10)
 
 
 def test_it_opens_after_the_threshold_of_consecutive_failures(breaker: CircuitBreaker) -> None:
@@ -220,15 +243,15 @@ def test_it_opens_after_the_threshold_of_consecutive_failures(breaker: CircuitBr
 
 
 def test_open_becomes_half_open_after_reset_seconds(
-    breaker: CircuitBreaker, clock: FakeClock
+    breaker: CircuitBreaker, clock: time_machine.Traveller
 ) -> None:
     trip(breaker, 2)
-    clock.advance(9.5)
+    clock.shift(9.5)
     with pytest.raises(CircuitOpen) as still_open:
         breaker.before_call()
     assert still_open.value.retry_after_header == "1"  # 0.5 s, rounded up
 
-    clock.advance(0.5)
+    clock.shift(0.5)
 
     assert breaker.state is BreakerState.half_open
     with breaker.guard(Boom):
@@ -237,11 +260,11 @@ def test_open_becomes_half_open_after_reset_seconds(
 
 
 def test_an_exception_that_is_no_failure_frees_the_trial_slot(
-    breaker: CircuitBreaker, clock: FakeClock
+    breaker: CircuitBreaker, clock: time_machine.Traveller
 ) -> None:
     """A cancelled trial call must not leave the circuit half-open with nobody allowed in."""
     trip(breaker, 2)
-    clock.advance(10)
+    clock.shift(10)
 
     with pytest.raises(KeyError), breaker.guard(Boom):
         raise KeyError("not a provider failure")

@@ -1,18 +1,18 @@
 """The per-city cache: hits, misses and expiry on a fake clock (no sleeps), one upstream call for
 concurrent misses."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from unittest.mock import patch
 
 import anyio
 import httpx
 import pytest
 import respx
+import time_machine
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from .conftest import CACHE_SECONDS, ClientWith, FakeClock, answer, j1
+from .conftest import CACHE_SECONDS, ClientWith, answer, j1
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +35,7 @@ async def get_paris(
 async def test_a_second_request_is_served_from_the_cache(
     client: AsyncClient, auth_headers: dict[str, str], sunny: respx.Route, frozen_now: datetime
 ) -> None:
-    """``frozen_now`` is the fixture that patches: both answers carry the first fetch's time."""
+    """Both answers carry the first fetch's time."""
     first = await get_paris(client, auth_headers)
     second = await get_paris(client, auth_headers)
 
@@ -46,26 +46,26 @@ async def test_a_second_request_is_served_from_the_cache(
 
 
 async def test_the_entry_expires_after_weather_cache_seconds(
-    client: AsyncClient, auth_headers: dict[str, str], sunny: respx.Route, clock: FakeClock
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    sunny: respx.Route,
+    clock: time_machine.Traveller,
+    frozen_now: datetime,
 ) -> None:
-    """Patching with ``unittest.mock.patch`` where the name is looked up: ``weather.py`` did
-    ``from weather_service.clock import utc_now``, so the patch targets
-    ``weather_service.weather.utc_now`` (patching ``weather_service.clock.utc_now`` would not
-    reach the name ``weather.py`` already holds). Each fetch gets its own timestamp."""
-    t1 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    """Time moved with time-machine: each fetch carries its own timestamp."""
+    t1 = frozen_now
     t2 = t1 + timedelta(seconds=CACHE_SECONDS)
-    with patch("weather_service.weather.utc_now", side_effect=[t1, t2]) as utc_now:
-        await get_paris(client, auth_headers)
-        clock.advance(CACHE_SECONDS - 0.001)
-        still_cached = await get_paris(client, auth_headers)
-        clock.advance(0.001)
-        refetched = await get_paris(client, auth_headers)
+    await get_paris(client, auth_headers)
+    clock.shift(CACHE_SECONDS - 0.001)
+    still_cached = await get_paris(client, auth_headers)
+    clock.shift(0.001)
+    refetched = await get_paris(client, auth_headers)
 
     assert still_cached["cached"] is True
     assert datetime.fromisoformat(still_cached["fetched_at"]) == t1
     assert refetched["cached"] is False
     assert datetime.fromisoformat(refetched["fetched_at"]) == t2
-    assert sunny.call_count == utc_now.call_count == 2
+    assert sunny.call_count == 2
 
 
 @pytest.mark.parametrize("again", ["PARIS", "paris", "Paris  ", "pAris "])

@@ -9,7 +9,7 @@ import pytest
 import respx
 from httpx import AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 from weather_service.preferences import PreferencesClient
 
 from .conftest import (

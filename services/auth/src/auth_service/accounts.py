@@ -10,15 +10,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service.models import PasswordResetToken, User, utcnow
+from auth_service.models import PasswordResetToken, User
 from auth_service.schemas import UserCreate
+from inkwell_runtime.clock import utcnow
+from inkwell_runtime.errors import DomainError
 
 
-class EmailTaken(Exception):
+class EmailTaken(DomainError):
+    status = 409
     detail = "Email already registered"
 
 
-class UsernameTaken(Exception):
+class UsernameTaken(DomainError):
+    status = 409
     detail = "Username already taken"
 
 

@@ -1,4 +1,4 @@
-"""The auth app factory: ``uvicorn --factory auth_service.main:create_app``."""
+"""The auth app factory: ``python -m inkwell_runtime.serve auth_service.main:create_app``."""
 
 from fastapi import FastAPI
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import ARRAY, DateTime, ForeignKey, Index, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from inkwell_runtime.db import NAMING_CONVENTION, utcnow
+from inkwell_runtime.clock import utcnow
+from inkwell_runtime.db import NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):

@@ -1,4 +1,4 @@
-"""The content app factory: ``uvicorn --factory content_service.main:create_app``."""
+"""The content app factory: ``python -m inkwell_runtime.serve content_service.main:create_app``."""
 
 from fastapi import FastAPI
 

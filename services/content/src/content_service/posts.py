@@ -12,22 +12,26 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from content_service.models import Post, utcnow
+from content_service.models import Post
 from contracts.auth import TokenClaims
+from inkwell_runtime.clock import utcnow
+from inkwell_runtime.errors import DomainError
 
 ADMIN_ROLE = "admin"
 
 
-class PostNotFound(Exception):
+class PostNotFound(DomainError):
+    status = 404
     detail = "Post not found"
 
 
-class NotAuthorized(Exception):
+class NotAuthorized(DomainError):
     """The caller may not perform ``action`` ("update" or "delete") on this post."""
 
+    status = 403
+
     def __init__(self, action: str) -> None:
-        self.detail = f"Not authorized to {action} this post"
-        super().__init__(self.detail)
+        super().__init__(detail=f"Not authorized to {action} this post")
 
 
 def may_update(claims: TokenClaims, post: Post) -> bool:

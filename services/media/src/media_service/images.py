@@ -15,6 +15,8 @@ from enum import Enum
 
 from PIL import Image, ImageOps, JpegImagePlugin
 
+from inkwell_runtime.errors import DomainError
+
 
 class ImageKind(Enum):
     PNG = ("image/png", "PNG")
@@ -41,13 +43,15 @@ def sniff(data: bytes) -> ImageKind | None:
     return None
 
 
-class ImageRejected(Exception):
+class ImageRejected(DomainError):
     """The upload is not an acceptable picture; ``detail`` says why, for the client."""
 
+    status = 422
     detail = "Image rejected"
 
 
 class UnsupportedImageType(ImageRejected):
+    status = 415
     detail = "Unsupported image type"
 
 
@@ -57,8 +61,7 @@ class CorruptImage(ImageRejected):
 
 class TooManyPixels(ImageRejected):
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.detail = f"Image dimensions too large: at most {limit} pixels allowed"
+        super().__init__(detail=f"Image dimensions too large: at most {limit} pixels allowed")
 
 
 @dataclass(frozen=True)

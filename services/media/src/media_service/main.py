@@ -1,4 +1,4 @@
-"""The media app factory: ``uvicorn --factory media_service.main:create_app``."""
+"""The media app factory: ``python -m inkwell_runtime.serve media_service.main:create_app``."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 
 from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.jwt import TokenVerifier
+from media_service.api.deps import get_settings, get_store
 from media_service.api.routes import pictures
 from media_service.core.config import MediaSettings
 from media_service.storage import PictureStore
@@ -42,8 +43,8 @@ def s3_lifespan(settings: MediaSettings, session: Any = None) -> Lifespan:
 
 async def storage_ready(request: Request) -> None:
     """The bucket answers; in development and test it is created if it is still missing."""
-    store: PictureStore = request.app.state.store
-    settings: MediaSettings = request.app.state.settings
+    store: PictureStore = get_store(request)
+    settings: MediaSettings = get_settings(request)
     if settings.creates_bucket:
         await store.ensure_bucket(settings.aws_default_region)
     else:

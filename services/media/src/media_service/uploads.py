@@ -24,16 +24,25 @@ from collections.abc import AsyncIterator
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from inkwell_runtime.errors import DomainError
+
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 """What a body may carry beyond the file itself."""
 
 
-class UploadError(Exception):
+TOO_LARGE = "Image too large"
+INVALID_MULTIPART = "Invalid multipart body"
+
+
+class UploadError(DomainError):
     pass
 
 
 class UploadTooLarge(UploadError):
     """Over the limit: declared, counted over the whole body, or counted in the file part."""
+
+    status = 413
+    detail = TOO_LARGE
 
 
 class NotMultipart(UploadError):
@@ -42,6 +51,9 @@ class NotMultipart(UploadError):
 
 class MalformedMultipart(UploadError):
     """``multipart/form-data`` that cannot be parsed (no boundary, bad framing, truncated)."""
+
+    status = 400
+    detail = INVALID_MULTIPART
 
 
 class FieldMissing(UploadError):

@@ -1,4 +1,4 @@
-"""The preferences app factory: ``uvicorn --factory preferences_service.main:create_app``."""
+"""The preferences app factory (served by ``python -m inkwell_runtime.serve``)."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 
 from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.jwt import TokenVerifier
+from preferences_service.api.deps import get_mongo
 from preferences_service.api.routes import preferences
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.mongo import OUTAGES, Document, Mongo, connect
@@ -44,7 +45,7 @@ def mongo_lifespan(
 
 
 async def mongo_ready(request: Request) -> None:
-    mongo: Mongo = request.app.state.mongo
+    mongo: Mongo = get_mongo(request)
     await mongo.ping()
     await mongo.ensure_indexes()
 

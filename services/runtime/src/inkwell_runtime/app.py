@@ -1,4 +1,4 @@
-"""The app factory every service builds on: one way to wire logging, errors, health and auth."""
+"""The kernel every app builds on (request ids, JSON errors, health) and the service app on it."""
 
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -9,10 +9,9 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
 from inkwell_runtime.errors import install_error_handlers
-from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
+from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
-from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -27,6 +26,76 @@ def is_valid_request_id(value: str) -> bool:
     return _REQUEST_ID.fullmatch(value) is not None
 
 
+def build_app(
+    settings: ServiceSettings,
+    *,
+    name: str,
+    description: str,
+    lifespan: Lifespan | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    """The kernel every Inkwell app is built on, the gateway included: ``settings`` on
+    ``app.state``, ``X-Request-ID`` on every request and log line, JSON errors, ``/healthz``.
+
+    Logging is configured once per process, before the app is built (``inkwell_runtime.serve``).
+    """
+    app = FastAPI(
+        title=f"Inkwell {name}",
+        description=description,
+        version=version,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=is_valid_request_id,
+        update_request_header=True,
+    )
+    install_error_handlers(app)
+    app.include_router(liveness_router())
+    return app
+
+
+def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
+    """A lifespan putting a verifier over auth's JWKS (``AUTH_JWKS_URL``) on
+    ``app.state.token_verifier``, with its own pooled HTTP client; unless one is there already."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "token_verifier", None) is not None:
+            yield
+            return
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            app.state.token_verifier = TokenVerifier(
+                RemoteJWKS(
+                    settings.auth_jwks_url,
+                    client,
+                    cache_seconds=settings.jwks_cache_seconds,
+                    min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                ),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+            yield
+
+    return lifespan
+
+
+def chain(*lifespans: Lifespan | None) -> Lifespan:
+    """One lifespan entering ``lifespans`` in order (and leaving them in reverse)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for each in lifespans:
+                if each is not None:
+                    await stack.enter_async_context(each(app))
+            yield
+
+    return lifespan
+
+
 def build_service_app(
     settings: ServiceSettings,
     *,
@@ -36,62 +105,23 @@ def build_service_app(
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
     token_verifier: TokenVerifier | None = None,
-    verify_tokens: bool = True,
-    readiness: APIRouter | None = None,
     version: str = "0.1.0",
 ) -> FastAPI:
-    """Build a service's FastAPI app.
+    """Build a service's FastAPI app: the kernel (:func:`build_app`), token verification,
+    ``/readyz`` over ``readiness_checks``, then ``routers``.
 
     ``token_verifier`` given: used as is (auth passes its own key set; tests pass a verifier
-    over a test key). Not given: the lifespan builds one over auth's JWKS (``AUTH_JWKS_URL``),
-    with its own pooled HTTP client. ``verify_tokens=False``: the app verifies no tokens (the
-    gateway leaves auth to the services), so no JWKS client is built.
-
-    ``readiness`` replaces the default ``/readyz`` (``readiness_checks``) with a router of the
-    app's own, for an app whose readiness has another shape (the gateway's reports services).
+    over a test key). Not given: the lifespan builds one over auth's JWKS (``AUTH_JWKS_URL``).
     """
-    configure_logging(name, settings.log_level, json=settings.log_json)
-
-    @asynccontextmanager
-    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            if verify_tokens and getattr(app.state, "token_verifier", None) is None:
-                client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
-                app.state.token_verifier = TokenVerifier(
-                    RemoteJWKS(
-                        settings.auth_jwks_url,
-                        client,
-                        cache_seconds=settings.jwks_cache_seconds,
-                        min_refresh_seconds=settings.jwks_min_refresh_seconds,
-                    ),
-                    issuer=settings.jwt_issuer,
-                    audience=settings.jwt_audience,
-                )
-            if lifespan is not None:
-                await stack.enter_async_context(lifespan(app))
-            yield
-
-    app = FastAPI(
-        title=f"Inkwell {name}",
+    app = build_app(
+        settings,
+        name=name,
         description=description,
         version=version,
-        lifespan=app_lifespan,
+        lifespan=chain(jwks_verifier_lifespan(settings), lifespan),
     )
-    app.state.settings = settings
     app.state.token_verifier = token_verifier
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=REQUEST_ID_HEADER,
-        validator=is_valid_request_id,
-        update_request_header=True,
-    )
-    install_error_handlers(app)
-    if readiness is None:
-        timeout = settings.readiness_timeout_seconds
-        app.include_router(health_router(readiness_checks or {}, timeout))
-    else:
-        app.include_router(liveness_router())
-        app.include_router(readiness)
+    app.include_router(readiness_router(readiness_checks or {}, settings.readiness_timeout_seconds))
     for router in routers:
         app.include_router(router)
     return app

@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -24,11 +23,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 """Constraint names every service's metadata uses, so migrations name them predictably."""
-
-
-def utcnow() -> datetime:
-    """Timestamps are timezone-aware UTC everywhere."""
-    return datetime.now(UTC)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,18 +15,55 @@ from starlette.exceptions import HTTPException
 logger = logging.getLogger(__name__)
 
 
-class ServiceUnavailable(Exception):
+class DomainError(Exception):
+    """A rule said no: answered as ``status`` with ``{"detail": detail}`` by the one handler
+    every app installs, so routes raise domain errors and never map them to HTTPException.
+
+    A service's errors subclass it and set ``status`` (and ``detail`` when it is always the
+    same); ``DomainError(404, "User not found")`` works too. ``reason`` is for the logs only
+    (a 5xx is logged with it), never sent to the client.
+    """
+
+    status: int = 400
+    detail: str = "Bad request"
+    headers: Mapping[str, str] | None = None
+
+    def __init__(
+        self,
+        status: int | None = None,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if status is not None:
+            self.status = status
+        if detail is not None:
+            self.detail = detail
+        if headers is not None:
+            self.headers = headers
+        self.reason = reason or self.detail
+        super().__init__(self.reason)
+
+
+class ServiceUnavailable(DomainError):
     """A dependency this request needs is down; answered as 503 with a clear detail."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    status = 503
+    headers = {"Retry-After": "5"}
+
+    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+        super().__init__(detail=detail, reason=reason)
 
 
-async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceUnavailable)
-    logger.warning("dependency unavailable: %s", exc.detail)
-    return JSONResponse({"detail": exc.detail}, status_code=503, headers={"Retry-After": "5"})
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if exc.status >= 500:
+        logger.warning("%s %s answered %d: %s", request.method, request.url.path, exc.status, exc)
+    elif exc.reason != exc.detail:
+        logger.info("%s %s answered %d: %s", request.method, request.url.path, exc.status, exc)
+    headers = dict(exc.headers) if exc.headers else None
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -63,7 +101,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def error_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+UNAUTHORIZED: dict[int, str] = {401: "Missing or invalid token"}
+"""The 401 every operation behind a token documents: ``error_responses({**UNAUTHORIZED, ...})``."""
+FORBIDDEN: dict[int, str] = {403: "Not enough permissions"}
+"""The 403 of an operation behind ``require_role(...)``."""
+
+
+def error_responses(errors: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` documenting error statuses with the shared error body."""
     from contracts.errors import ErrorBody
 
@@ -71,7 +115,7 @@ def error_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ServiceUnavailable, _service_unavailable)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -35,8 +35,9 @@ def liveness_router() -> APIRouter:
     return router
 
 
-def health_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> APIRouter:
-    router = liveness_router()
+def readiness_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> APIRouter:
+    """``/readyz`` over ``checks``, each given ``timeout`` seconds (the gateway has its own)."""
+    router = APIRouter(tags=["health"])
 
     @router.get(
         "/readyz",

@@ -2,11 +2,11 @@
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from inkwell_runtime import clock
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +26,17 @@ class RemoteJWKS:
         *,
         cache_seconds: float = 300.0,
         min_refresh_seconds: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self._client = client
         self._cache_seconds = cache_seconds
         self._min_refresh = min_refresh_seconds
-        self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def get_key(self, kid: str) -> dict[str, Any] | None:
-        now = self._clock()
+        now = clock.seconds()
         stale = self._fetched_at is None or now - self._fetched_at >= self._cache_seconds
         unknown = kid not in self._keys
         may_refresh = self._fetched_at is None or now - self._fetched_at >= self._min_refresh
@@ -51,5 +49,5 @@ class RemoteJWKS:
             response = await self._client.get(self.url)
             response.raise_for_status()
             self._keys = {k["kid"]: k for k in response.json().get("keys", []) if "kid" in k}
-            self._fetched_at = self._clock()
+            self._fetched_at = clock.seconds()
             logger.info("fetched %d signing key(s) from %s", len(self._keys), self.url)

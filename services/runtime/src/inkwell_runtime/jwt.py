@@ -7,9 +7,8 @@ HS256-signed-with-the-public-key tokens are rejected before any signature check.
 import base64
 import hashlib
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +18,7 @@ from jose import jwt as jose_jwt
 from pydantic import ValidationError
 
 from contracts.auth import TokenClaims
+from inkwell_runtime import clock
 
 ALGORITHM = "RS256"
 ALGORITHMS = [ALGORITHM]
@@ -85,7 +85,7 @@ class SigningKey:
         ttl_seconds: int,
         now: float | None = None,
     ) -> str:
-        issued = int(time.time() if now is None else now)
+        issued = int(clock.seconds() if now is None else now)
         return self.sign(
             {
                 "sub": str(subject),
@@ -129,12 +129,10 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
-        self._clock = clock
 
     async def verify(self, token: str) -> TokenClaims:
         try:
@@ -167,7 +165,7 @@ class TokenVerifier:
             )
         except JWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        if claims["exp"] <= self._clock():
+        if claims["exp"] <= clock.seconds():
             raise InvalidToken("token expired")
         try:
             return TokenClaims.model_validate(claims)

@@ -1,9 +1,8 @@
-"""A small circuit breaker for one upstream, driven by an injectable monotonic clock.
+"""A small circuit breaker for one upstream, on the runtime's clock (``inkwell_runtime.clock``).
 
 Why not a library: the asyncio breakers on PyPI (purgatory, aiobreaker, circuitbreaker,
-pybreaker) all read ``time.time()``/``monotonic()``/``datetime.now()`` themselves, so tests
-would have to patch the clock globally or sleep. This one takes ``clock`` and is short enough
-to read in one sitting (see the README).
+pybreaker) are larger than this, which is short enough to read in one sitting (see the README).
+Tests move its time with time-machine, as every suite does.
 
 States:
 - closed: calls go through; ``failure_threshold`` consecutive failures open the circuit.
@@ -19,7 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from weather_service.clock import Clock, monotonic
+from inkwell_runtime import clock
+from inkwell_runtime.errors import DomainError
 
 
 class BreakerState(StrEnum):
@@ -28,12 +28,19 @@ class BreakerState(StrEnum):
     half_open = "half-open"
 
 
-class CircuitOpen(Exception):
-    """Raised instead of calling the upstream while the circuit is open."""
+class CircuitOpen(DomainError):
+    """Raised instead of calling the upstream while the circuit is open: the provider's 502,
+    with a ``Retry-After`` for when the breaker lets a trial call through."""
+
+    status = 502
+    detail = "Weather provider error"
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"circuit open; retry in {retry_after:.1f}s")
         self.retry_after = retry_after
+        super().__init__(
+            headers={"Retry-After": self.retry_after_header},
+            reason=f"circuit open; retry in {retry_after:.1f}s",
+        )
 
     @property
     def retry_after_header(self) -> str:
@@ -47,13 +54,11 @@ class CircuitBreaker:
         *,
         failure_threshold: int = 5,
         reset_seconds: float = 30.0,
-        clock: Clock = monotonic,
     ) -> None:
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
         self.failure_threshold = failure_threshold
         self.reset_seconds = reset_seconds
-        self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
@@ -62,7 +67,7 @@ class CircuitBreaker:
     def state(self) -> BreakerState:
         if self._opened_at is None:
             return BreakerState.closed
-        if self._clock() - self._opened_at < self.reset_seconds:
+        if clock.seconds() - self._opened_at < self.reset_seconds:
             return BreakerState.open
         return BreakerState.half_open
 
@@ -90,7 +95,7 @@ class CircuitBreaker:
         self._failures += 1
         if self._opened_at is not None or self._failures >= self.failure_threshold:
             # a failed trial call (or the threshold reached) opens the circuit for a full period
-            self._opened_at = self._clock()
+            self._opened_at = clock.seconds()
         self._probing = False
 
     def release(self) -> None:
@@ -117,4 +122,4 @@ class CircuitBreaker:
 
     def _retry_after(self) -> float:
         assert self._opened_at is not None  # only asked while open or half-open
-        return max(0.0, self._opened_at + self.reset_seconds - self._clock())
+        return max(0.0, self._opened_at + self.reset_seconds - clock.seconds())

@@ -1,4 +1,4 @@
-"""The weather app factory: ``uvicorn --factory weather_service.main:create_app``."""
+"""The weather app factory: ``python -m inkwell_runtime.serve weather_service.main:create_app``."""
 
 import ssl
 from collections.abc import AsyncIterator
@@ -9,11 +9,11 @@ import httpx
 from cachetools import TTLCache
 from fastapi import FastAPI
 
+from inkwell_runtime import clock
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.jwt import TokenVerifier
 from weather_service.api.routes import weather
 from weather_service.breaker import CircuitBreaker
-from weather_service.clock import Clock, monotonic
 from weather_service.core.config import WeatherSettings
 from weather_service.preferences import PreferencesClient
 from weather_service.weather import Observation, WeatherService
@@ -31,22 +31,21 @@ def create_app(
     token_verifier: TokenVerifier | None = None,
     weather_client: httpx.AsyncClient | None = None,
     preferences_client: httpx.AsyncClient | None = None,
-    clock: Clock = monotonic,
 ) -> FastAPI:
     """Build the app.
 
     Not given, the two HTTP clients are created by the lifespan (one pooled client each, closed
     on shutdown); given, they are used as they are and left open (their owner closes them).
-    ``clock`` drives the cache's TTL and the breaker's reset (tests pass a fake one).
     """
     settings = settings or WeatherSettings()
     cache: TTLCache[str, Observation] = TTLCache(
-        maxsize=settings.weather_cache_max_entries, ttl=settings.weather_cache_seconds, timer=clock
+        maxsize=settings.weather_cache_max_entries,
+        ttl=settings.weather_cache_seconds,
+        timer=clock.seconds,
     )
     breaker = CircuitBreaker(
         failure_threshold=settings.weather_breaker_failures,
         reset_seconds=settings.weather_breaker_reset_seconds,
-        clock=clock,
     )
 
     @asynccontextmanager

@@ -9,6 +9,7 @@ from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
 
 from inkwell_runtime.app import REQUEST_ID_HEADER
+from inkwell_runtime.errors import DomainError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -16,20 +17,33 @@ PREFERENCES_PATH = "/api/users/me/preferences"
 """``GET`` → 200 ``contracts.preferences.Preferences``, 404 when the caller has none, 401."""
 
 
-class PreferencesNotFound(Exception):
+class PreferencesNotFound(DomainError):
     """The caller has not saved any preferences yet."""
 
+    status = 404
+    detail = "Preferences not found"
 
-class PreferencesUnauthorized(Exception):
-    """The preferences service rejected the caller's token."""
+
+class PreferencesUnauthorized(DomainError):
+    """The preferences service rejected the caller's token (so does this service, then)."""
+
+    status = 401
+    detail = "Could not validate credentials"
+    headers = {"WWW-Authenticate": "Bearer"}
 
 
-class PreferencesUnavailable(Exception):
+class PreferencesUnavailable(ServiceUnavailable):
     """The preferences service is down, timed out or failed (5xx)."""
 
+    def __init__(self, *, reason: str) -> None:
+        super().__init__("Preferences service unavailable", reason=reason)
 
-class PreferencesBadResponse(Exception):
+
+class PreferencesBadResponse(DomainError):
     """The preferences service answered something this client does not understand."""
+
+    status = 502
+    detail = "Preferences service error"
 
 
 class _PreferredCity(BaseModel):
@@ -51,17 +65,17 @@ class PreferencesClient:
             async with asyncio.timeout(self.deadline_seconds):  # the whole call, not per phase
                 response = await self.client.get(PREFERENCES_PATH, headers=headers)
         except (httpx.HTTPError, TimeoutError) as exc:
-            raise PreferencesUnavailable(f"preferences unreachable: {exc!r}") from exc
+            raise PreferencesUnavailable(reason=f"preferences unreachable: {exc!r}") from exc
         status = response.status_code
         if status == httpx.codes.OK:
             try:
                 return _PreferredCity.model_validate_json(response.content).city
             except ValidationError as exc:
-                raise PreferencesBadResponse("unreadable preferences payload") from exc
+                raise PreferencesBadResponse(reason="unreadable preferences payload") from exc
         if status == httpx.codes.NOT_FOUND:
             raise PreferencesNotFound
         if status == httpx.codes.UNAUTHORIZED:
             raise PreferencesUnauthorized
         if status >= httpx.codes.INTERNAL_SERVER_ERROR:
-            raise PreferencesUnavailable(f"preferences answered {status}")
-        raise PreferencesBadResponse(f"preferences answered {status}")
+            raise PreferencesUnavailable(reason=f"preferences answered {status}")
+        raise PreferencesBadResponse(reason=f"preferences answered {status}")

@@ -17,8 +17,9 @@ from pydantic import AfterValidator, BaseModel, Field, FiniteFloat, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from contracts.weather import WeatherReport
+from inkwell_runtime.clock import utcnow
+from inkwell_runtime.errors import DomainError
 from weather_service.breaker import CircuitBreaker
-from weather_service.clock import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,18 @@ def cache_key(city: str) -> str:
     return normalize_city(city).casefold()
 
 
-class CityNotFound(Exception):
+class CityNotFound(DomainError):
     """The upstream does not know the city (its 404)."""
 
+    status = 404
+    detail = "City not found"
 
-class ProviderError(Exception):
+
+class ProviderError(DomainError):
     """The upstream gave no usable answer (answered as 502)."""
+
+    status = 502
+    detail = "Weather provider error"
 
 
 class UpstreamFailure(ProviderError):
@@ -74,6 +81,9 @@ class UpstreamFailure(ProviderError):
 
 class ProviderTimeout(UpstreamFailure):
     """The upstream did not answer in time (answered as 504)."""
+
+    status = 504
+    detail = "Weather provider timed out"
 
 
 class _Description(BaseModel):
@@ -112,11 +122,13 @@ def parse_j1(content: bytes) -> Observation:
     try:
         current = _J1.model_validate_json(content).current_condition[0]
     except ValidationError as exc:
-        raise UpstreamFailure(f"unreadable weather payload: {exc.error_count()} error(s)") from exc
+        raise UpstreamFailure(
+            reason=f"unreadable weather payload: {exc.error_count()} error(s)"
+        ) from exc
     return Observation(
         description=current.weather_desc[0].value.strip(),
         temperature_c=current.temp_c,
-        fetched_at=utc_now(),
+        fetched_at=utcnow(),
     )
 
 
@@ -184,7 +196,7 @@ class WeatherService:
         with self.breaker.guard(UpstreamFailure):
             observation = await self._call_upstream(city)
         if observation is None:
-            raise CityNotFound(city)
+            raise CityNotFound(reason=f"the provider does not know {city!r}")
         return observation
 
     async def _call_upstream(self, city: str) -> Observation | None:
@@ -195,14 +207,14 @@ class WeatherService:
                     f"/{quote(city, safe='')}", params={"format": "j1"}
                 )
         except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(f"weather provider timed out: {exc!r}") from exc
+            raise ProviderTimeout(reason=f"weather provider timed out: {exc!r}") from exc
         except httpx.HTTPError as exc:
-            raise UpstreamFailure(f"weather provider unreachable: {exc!r}") from exc
+            raise UpstreamFailure(reason=f"weather provider unreachable: {exc!r}") from exc
         status = response.status_code
         if status == httpx.codes.OK:
             return parse_j1(response.content)
         if status == httpx.codes.NOT_FOUND:
             return None
         if status >= httpx.codes.INTERNAL_SERVER_ERROR or status == httpx.codes.TOO_MANY_REQUESTS:
-            raise UpstreamFailure(f"weather provider answered {status}")
-        raise ProviderError(f"weather provider refused the request: {status}")
+            raise UpstreamFailure(reason=f"weather provider answered {status}")
+        raise ProviderError(reason=f"weather provider refused the request: {status}")

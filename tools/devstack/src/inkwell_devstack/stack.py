@@ -122,7 +122,7 @@ class Supervisor:
                 [
                     sys.executable,
                     "-m",
-                    "inkwell_runtime.testing.mongo",
+                    "inkwell_testing.mongo",
                     "--host",
                     cfg.host,
                     "--port",
@@ -180,8 +180,7 @@ class Supervisor:
         argv = [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
+            "inkwell_runtime.serve",
             factory,
             "--host",
             cfg.host,
@@ -430,7 +429,7 @@ class Supervisor:
             stub = cfg.url("weather-stub")
             rows.append(Row("weather-stub", stub, self._http_status(f"{stub}/healthz", ok="up")))
         for name, label in (("s3", cfg.s3_endpoint), ("mongo", cfg.mongo_url)):
-            if not cfg.registry.storing(name):  # type: ignore[arg-type]  # "s3" | "mongo"
+            if not cfg.registry.storing(name):
                 continue
             if name in self.children:
                 child = self.children[name]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
 from pwdlib import PasswordHash
 
 from auth_service import accounts
@@ -12,6 +12,7 @@ from auth_service.models import User
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
 from inkwell_runtime.jwt import SigningKey
+from inkwell_runtime.state import state_dependency
 
 __all__ = [
     "AdminClaims",
@@ -32,24 +33,10 @@ __all__ = [
 ]
 
 
-def get_settings(request: Request) -> AuthSettings:
-    settings: AuthSettings = request.app.state.settings
-    return settings
-
-
-def get_signing_key(request: Request) -> SigningKey:
-    key: SigningKey = request.app.state.signing_key
-    return key
-
-
-def get_password_hash(request: Request) -> PasswordHash:
-    hasher: PasswordHash = request.app.state.password_hash
-    return hasher
-
-
-def get_email_sender(request: Request) -> EmailSender:
-    sender: EmailSender = request.app.state.email_sender
-    return sender
+get_settings = state_dependency("settings")
+get_signing_key = state_dependency("signing_key")
+get_password_hash = state_dependency("password_hash")
+get_email_sender = state_dependency("email_sender")
 
 
 Settings = Annotated[AuthSettings, Depends(get_settings)]

@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from anyio import CapacityLimiter
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from inkwell_runtime.auth import CurrentClaims, get_current_claims
+from inkwell_runtime.state import state_dependency
 from media_service.core.config import MediaSettings
 from media_service.storage import PictureStore
 
@@ -21,19 +22,9 @@ __all__ = [
 ]
 
 
-def get_settings(request: Request) -> MediaSettings:
-    settings: MediaSettings = request.app.state.settings
-    return settings
-
-
-def get_store(request: Request) -> PictureStore:
-    store: PictureStore = request.app.state.store
-    return store
-
-
-def get_image_limiter(request: Request) -> CapacityLimiter:
-    limiter: CapacityLimiter = request.app.state.image_limiter
-    return limiter
+get_settings = state_dependency("settings")
+get_store = state_dependency("store")
+get_image_limiter = state_dependency("image_limiter")
 
 
 Settings = Annotated[MediaSettings, Depends(get_settings)]

@@ -1,29 +1,29 @@
 """Every dependency a test may override, in one place."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pymongo.asynchronous.database import AsyncDatabase
 
 from inkwell_runtime.auth import CurrentClaims, get_current_claims
+from inkwell_runtime.state import state_dependency
 from preferences_service.mongo import Document, Mongo, outage_as_503
 
 __all__ = [
-    "Clock",
     "CurrentUserId",
     "Database",
-    "get_clock",
     "get_current_claims",
     "get_current_user_id",
     "get_database",
+    "get_mongo",
 ]
 
 
-async def get_database(request: Request) -> AsyncDatabase[Document]:
+get_mongo = state_dependency("mongo")
+
+
+async def get_database(mongo: Annotated[Mongo, Depends(get_mongo)]) -> AsyncDatabase[Document]:
     """The service's database, its unique index in place (503 while MongoDB is unreachable)."""
-    mongo: Mongo = request.app.state.mongo
     with outage_as_503():
         await mongo.ensure_indexes()
     return mongo.database
@@ -34,14 +34,5 @@ def get_current_user_id(claims: CurrentClaims) -> str:
     return str(claims.user_id)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def get_clock() -> Callable[[], datetime]:
-    return utcnow
-
-
 Database = Annotated[AsyncDatabase[Document], Depends(get_database)]
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
-Clock = Annotated[Callable[[], datetime], Depends(get_clock)]

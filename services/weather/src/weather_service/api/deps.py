@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from inkwell_runtime.auth import CurrentClaims, get_bearer_token, get_current_claims
+from inkwell_runtime.state import state_dependency
 from weather_service.preferences import PreferencesClient
 from weather_service.weather import WeatherService
 
@@ -20,14 +21,8 @@ __all__ = [
 ]
 
 
-def get_weather_service(request: Request) -> WeatherService:
-    service: WeatherService = request.app.state.weather
-    return service
-
-
-def get_preferences_client(request: Request) -> PreferencesClient:
-    client: PreferencesClient = request.app.state.preferences
-    return client
+get_weather_service = state_dependency("weather")
+get_preferences_client = state_dependency("preferences")
 
 
 Weather = Annotated[WeatherService, Depends(get_weather_service)]

@@ -36,10 +36,7 @@ async def register(
     body: UserCreate, session: DbSession, hasher: Hasher, settings: Settings
 ) -> User:
     admins = frozenset(accounts.normalize_email(e) for e in settings.bootstrap_admin_emails)
-    try:
-        return await accounts.register(session, body, hasher, admins)
-    except (accounts.EmailTaken, accounts.UsernameTaken) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.detail) from exc
+    return await accounts.register(session, body, hasher, admins)
 
 
 _BAD_LOGIN = error_responses({401: "Incorrect username or password"})

@@ -9,14 +9,14 @@ from auth_service import accounts
 from auth_service.api.deps import AdminClaims, CurrentUser, DbSession
 from auth_service.models import User
 from contracts.auth import PublicUser, UserRead
-from inkwell_runtime.errors import error_responses
+from inkwell_runtime.errors import FORBIDDEN, UNAUTHORIZED, error_responses
 
 router = APIRouter(tags=["users"])
 
 MAX_SKIP = 1_000_000
 """Deeper offsets are refused with 422 (an unbounded one overflowed PostgreSQL's bigint: 500)."""
 
-_UNAUTHORIZED = error_responses({401: "Missing or invalid token"})
+_UNAUTHORIZED = error_responses(UNAUTHORIZED)
 
 
 @router.get("/api/users/me", response_model=UserRead, responses=_UNAUTHORIZED)
@@ -40,7 +40,7 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
     "/api/admin/users",
     response_model=list[UserRead],
     dependencies=[AdminClaims],
-    responses=error_responses({401: "Missing or invalid token", 403: "Not enough permissions"}),
+    responses=error_responses({**UNAUTHORIZED, **FORBIDDEN}),
 )
 async def list_users(
     session: DbSession,

@@ -2,18 +2,17 @@
 
 import uuid
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
 from content_service import posts
 from content_service.api.deps import CurrentClaims, DbSession, Pagination
 from content_service.schemas import PostCreate, PostUpdate, post_page, post_read
 from contracts.posts import PostPage, PostRead
-from inkwell_runtime.errors import error_responses
+from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 
 router = APIRouter(tags=["posts"])
 
 NOT_FOUND = {404: posts.PostNotFound.detail}
-UNAUTHORIZED = {401: "Missing or invalid token"}
 
 
 @router.get("/api/posts", response_model=PostPage)
@@ -31,10 +30,7 @@ async def list_user_posts(user_id: uuid.UUID, session: DbSession, page: Paginati
 
 @router.get("/api/posts/{post_id}", response_model=PostRead, responses=error_responses(NOT_FOUND))
 async def read_post(post_id: uuid.UUID, session: DbSession) -> PostRead:
-    try:
-        return post_read(await posts.get_post(session, post_id))
-    except posts.PostNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
+    return post_read(await posts.get_post(session, post_id))
 
 
 @router.post(
@@ -63,14 +59,7 @@ async def update_post(
     post_id: uuid.UUID, body: PostUpdate, claims: CurrentClaims, session: DbSession
 ) -> PostRead:
     """Change only the fields sent; only the author may."""
-    try:
-        post = await posts.update_post(
-            session, post_id, claims, title=body.title, content=body.content
-        )
-    except posts.PostNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
-    except posts.NotAuthorized as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.detail) from exc
+    post = await posts.update_post(session, post_id, claims, title=body.title, content=body.content)
     return post_read(post)
 
 
@@ -83,9 +72,4 @@ async def update_post(
 )
 async def delete_post(post_id: uuid.UUID, claims: CurrentClaims, session: DbSession) -> None:
     """The author, or an admin, may delete a post."""
-    try:
-        await posts.delete_post(session, post_id, claims)
-    except posts.PostNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.detail) from exc
-    except posts.NotAuthorized as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.detail) from exc
+    await posts.delete_post(session, post_id, claims)

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from contracts.media import PictureMetadata
-from inkwell_runtime.errors import error_responses
+from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 from media_service import images
 from media_service.api.deps import CurrentClaims, ImageLimiter, Settings, Store
 from media_service.pictures import etag_matches, picture_key, picture_url
 from media_service.storage import STORAGE_UNAVAILABLE, PictureStore
 from media_service.uploads import (
+    INVALID_MULTIPART,
+    TOO_LARGE,
     FieldMissing,
-    MalformedMultipart,
     NotMultipart,
-    UploadTooLarge,
     check_declared_length,
     read_file_field,
 )
@@ -27,11 +27,9 @@ router = APIRouter(tags=["profile pictures"])
 
 FILE_FIELD = "file"
 NOT_FOUND = "No profile picture found"
-TOO_LARGE = "Image too large"
-INVALID_MULTIPART = "Invalid multipart body"
 OWN_CACHE_CONTROL = "private, no-cache"
 
-_UNAUTHORIZED = error_responses({401: "Missing or invalid token"})
+_UNAUTHORIZED = error_responses(UNAUTHORIZED)
 _UNAVAILABLE = error_responses({503: f"`{STORAGE_UNAVAILABLE}`: S3 is unreachable"})
 _UPLOAD_BODY = {
     "requestBody": {
@@ -99,22 +97,13 @@ async def upload_picture(
         data = await read_file_field(
             request.headers.get("content-type"), request.stream(), field=FILE_FIELD, limit=limit
         )
-    except UploadTooLarge as exc:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE) from exc
-    except MalformedMultipart as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, INVALID_MULTIPART) from exc
     except (NotMultipart, FieldMissing) as exc:
         # The same body FastAPI gives for a missing `UploadFile` parameter.
         missing = {"type": "missing", "loc": ("body", FILE_FIELD), "msg": "Field required"}
         raise RequestValidationError([{**missing, "input": None}]) from exc
-    try:
-        image = await anyio.to_thread.run_sync(
-            images.process, data, settings.max_image_pixels, limiter=limiter
-        )
-    except images.UnsupportedImageType as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, exc.detail) from exc
-    except images.ImageRejected as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.detail) from exc
+    image = await anyio.to_thread.run_sync(
+        images.process, data, settings.max_image_pixels, limiter=limiter
+    )
     key = picture_key(claims.user_id)
     await store.put(key, image.data, image.kind.media_type)
     return PictureMetadata(

@@ -3,15 +3,16 @@
 from fastapi import APIRouter, HTTPException, Response, status
 
 from contracts.preferences import Preferences, PreferencesUpdate
-from inkwell_runtime.errors import error_responses
+from inkwell_runtime.clock import utcnow
+from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 from preferences_service import preferences
-from preferences_service.api.deps import Clock, CurrentUserId, Database
+from preferences_service.api.deps import CurrentUserId, Database
 
 router = APIRouter(prefix="/api/users/me/preferences", tags=["preferences"])
 
 NOT_FOUND = "Preferences not found"
 
-_ERRORS = {401: "Missing or invalid token", 503: "The database is unavailable"}
+_ERRORS = {**UNAUTHORIZED, 503: "The database is unavailable"}
 
 
 @router.get(
@@ -29,10 +30,10 @@ async def read_preferences(user_id: CurrentUserId, db: Database) -> Preferences:
 
 @router.put("", response_model=Preferences, responses=error_responses(_ERRORS))
 async def save_preferences(
-    update: PreferencesUpdate, user_id: CurrentUserId, db: Database, clock: Clock
+    update: PreferencesUpdate, user_id: CurrentUserId, db: Database
 ) -> Preferences:
     """Create or replace the caller's preferences; answers what was saved."""
-    return await preferences.save(db, user_id, update, now=clock())
+    return await preferences.save(db, user_id, update, now=utcnow())
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(_ERRORS))

@@ -1,61 +1,24 @@
 """Weather for a city, and for the caller's preferred city."""
 
-import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 
 from contracts.weather import WeatherReport
-from inkwell_runtime.errors import ServiceUnavailable, error_responses
-from weather_service import preferences as prefs
+from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 from weather_service.api.deps import BearerToken, CurrentClaims, Preferences, Weather
-from weather_service.breaker import CircuitOpen
-from weather_service.weather import (
-    CITY_RULE,
-    CityName,
-    CityNotFound,
-    ProviderError,
-    ProviderTimeout,
-    WeatherService,
-    is_valid_city,
-)
-
-logger = logging.getLogger(__name__)
+from weather_service.weather import CITY_RULE, CityName, CityNotFound, is_valid_city
 
 router = APIRouter(tags=["weather"])
 
-CITY_NOT_FOUND = "City not found"
-PROVIDER_ERROR = "Weather provider error"
-PROVIDER_TIMEOUT = "Weather provider timed out"
-PREFERENCES_NOT_FOUND = "Preferences not found"
-PREFERENCES_UNAVAILABLE = "Preferences service unavailable"
-PREFERENCES_ERROR = "Preferences service error"
 CITY_DESCRIPTION = CITY_RULE[0].upper() + CITY_RULE[1:] + "."
 
 
 _WEATHER_ERRORS = {
-    401: "Missing or invalid token",
+    **UNAUTHORIZED,
     502: "The weather provider failed, answered garbage, or its circuit is open",
     504: "The weather provider timed out",
 }
-
-
-async def _report(service: WeatherService, city: str) -> WeatherReport:
-    """The report, or the HTTP error a caller should see (never a 500)."""
-    try:
-        return await service.report(city)
-    except CityNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, CITY_NOT_FOUND) from exc
-    except CircuitOpen as exc:
-        logger.info("weather provider circuit open: %s", exc)
-        headers = {"Retry-After": exc.retry_after_header}
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR, headers=headers) from exc
-    except ProviderTimeout as exc:
-        logger.warning("%s", exc)
-        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, PROVIDER_TIMEOUT) from exc
-    except ProviderError as exc:
-        logger.warning("%s", exc)
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR) from exc
 
 
 # Declared before /api/weather/{city}: otherwise "me" would be taken for a city.
@@ -75,27 +38,11 @@ async def weather_for_me(
     claims: CurrentClaims, token: BearerToken, weather: Weather, preferences: Preferences
 ) -> WeatherReport:
     """Weather for the caller's preferred city, read from the preferences service as the caller."""
-    try:
-        city = await preferences.preferred_city(token)
-    except prefs.PreferencesNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, PREFERENCES_NOT_FOUND) from exc
-    except prefs.PreferencesUnauthorized as exc:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Could not validate credentials",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from exc
-    except prefs.PreferencesUnavailable as exc:
-        logger.warning("%s", exc)
-        raise ServiceUnavailable(PREFERENCES_UNAVAILABLE) from exc
-    except prefs.PreferencesBadResponse as exc:
-        logger.warning("%s", exc)
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PREFERENCES_ERROR) from exc
+    city = await preferences.preferred_city(token)
     if not is_valid_city(city.strip()):
         # Saved before a stricter rule, or by another client: no upstream could know it.
-        logger.info("preferred city %r is not a valid city name", city)
-        raise HTTPException(status.HTTP_404_NOT_FOUND, CITY_NOT_FOUND)
-    return await _report(weather, city)
+        raise CityNotFound(reason=f"preferred city {city!r} is not a valid city name")
+    return await weather.report(city)
 
 
 @router.get(
@@ -109,4 +56,4 @@ async def weather_for_city(
     city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_DESCRIPTION)],
 ) -> WeatherReport:
     """Current weather for a city (cached for `WEATHER_CACHE_SECONDS`)."""
-    return await _report(weather, city)
+    return await weather.report(city)

@@ -7,7 +7,7 @@ session-scoped async fixtures share one event loop) and a test token signer.
 import pytest
 
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,33 @@
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from jose import jwt
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.anyio
 
+GetToken = Callable[..., Awaitable[Response]]
+"""``await get_token(client, username, password=PASSWORD)``: one of the two login routes."""
 
-async def token_by_form(client: AsyncClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+
+async def token_by_form(client: AsyncClient, username: str, password: str = PASSWORD) -> Response:
     return await client.post("/api/auth/token", data={"username": username, "password": password})
 
 
-async def token_by_json(client: AsyncClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+async def token_by_json(client: AsyncClient, username: str, password: str = PASSWORD) -> Response:
     return await client.post("/api/auth/login", json={"username": username, "password": password})
 
 
 @pytest.fixture(params=[token_by_form, token_by_json], ids=["token-form", "login-json"])
-def get_token(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def get_token(request: pytest.FixtureRequest) -> GetToken:
     """Both login routes must behave the same: a parametrized fixture runs each test twice."""
-    return request.param
+    get: GetToken = request.param
+    return get
 
 
 @pytest.mark.parametrize("login_as", ["alice", "ALICE", "alice@example.com", "Alice@Example.COM"])
@@ -30,8 +35,8 @@ async def test_login_by_username_or_email_returns_a_verifiable_token(
     client: AsyncClient,
     user: dict[str, Any],
     signer: TestSigner,
-    get_token,
-    login_as: str,  # type: ignore[no-untyped-def]
+    get_token: GetToken,
+    login_as: str,
 ) -> None:
     response = await get_token(client, login_as)
 
@@ -57,9 +62,9 @@ async def test_login_by_username_or_email_returns_a_verifiable_token(
 async def test_bad_credentials_are_401_with_bearer_challenge(
     client: AsyncClient,
     user: dict[str, Any],
-    get_token,
+    get_token: GetToken,
     login_as: str,
-    password: str,  # type: ignore[no-untyped-def]
+    password: str,
 ) -> None:
     response = await get_token(client, login_as, password)
 

@@ -24,7 +24,7 @@ from content_service.api.deps import get_db_session
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from inkwell_runtime.jwt import SigningKey
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import Caller, count_posts
 

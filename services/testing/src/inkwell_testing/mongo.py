@@ -8,7 +8,7 @@ driver talks to it over TCP exactly as it would to ``mongod``. In a test::
 
 As a process (the local dev runner), data kept in an SQLite file under ``DIR``::
 
-    python -m inkwell_runtime.testing.mongo --port 27017 --data-dir DIR
+    python -m inkwell_testing.mongo --port 27017 --data-dir DIR
 
 It prints one ``ready: <uri>`` line once it accepts connections and serves until SIGINT/SIGTERM.
 What mongoeco does not model (``buildinfo``, replication, ...) is listed in the preferences
@@ -60,7 +60,7 @@ async def serve(path: str | None, host: str, port: int, stop: asyncio.Event | No
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m inkwell_runtime.testing.mongo",
+        prog="python -m inkwell_testing.mongo",
         description="Run a mongoeco MongoDB-wire-compatible server (for local runs and tests).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST)

@@ -3,7 +3,7 @@
 import pytest
 from httpx import AsyncClient
 
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ import os
 import pytest
 
 ENV = "INKWELL_TEST_PRELOAD"
-FIRST_PARTY = {"inkwell_runtime", "contracts", "gateway", "inkwell_e2e"}
+FIRST_PARTY = {"inkwell_runtime", "inkwell_testing", "contracts", "gateway", "inkwell_e2e"}
 
 
 def _is_first_party(name: str) -> bool:

@@ -1,4 +1,4 @@
-"""Tests that kill what mutation testing (`make mutation`) left alive in ``accounts``.
+"""The rules of ``accounts`` that mutation testing (`make mutation`) found unchecked.
 
 Each pins down a rule the other tests exercised without checking: duplicates are refused
 before any password is hashed, a lost race still names the right field, the timing guard
@@ -17,10 +17,11 @@ from pwdlib import PasswordHash
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import User, utcnow
+from auth_service.models import User
 from auth_service.passwords import make_password_hash
 from auth_service.schemas import UserCreate
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_runtime.clock import utcnow
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD
 

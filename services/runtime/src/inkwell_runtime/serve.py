@@ -1,0 +1,51 @@
+"""Run one Inkwell app: logging configured as the process starts, then uvicorn serves the factory.
+
+    python -m inkwell_runtime.serve auth_service.main:create_app --host 0.0.0.0 --port 8001
+
+Logging is the process's, not the app's: it is configured here once, from the settings every
+service shares (``LOG_LEVEL``, ``LOG_JSON``), and uvicorn is told to leave it alone, so its own
+lines are JSON lines with the request id like every other.
+"""
+
+import argparse
+from collections.abc import Sequence
+
+import uvicorn
+
+from inkwell_runtime.logging import configure_logging
+from inkwell_runtime.settings import ServiceSettings
+
+
+def service_name(factory: str) -> str:
+    """``auth_service.main:create_app`` → ``auth``; ``gateway.main:create_app`` → ``gateway``."""
+    package = factory.partition(":")[0].partition(".")[0]
+    return package.removesuffix("_service")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m inkwell_runtime.serve",
+        description="Configure logging from the environment, then serve an app factory.",
+    )
+    parser.add_argument("factory", help="the app factory, e.g. auth_service.main:create_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--name", help="the service name in log lines (default: from FACTORY)")
+    parser.add_argument("--timeout-graceful-shutdown", type=int, default=None)
+    args = parser.parse_args(argv)
+    settings = ServiceSettings()
+    configure_logging(
+        args.name or service_name(args.factory), settings.log_level, json=settings.log_json
+    )
+    uvicorn.run(
+        args.factory,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        log_config=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

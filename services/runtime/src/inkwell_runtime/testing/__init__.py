@@ -1,1 +1,0 @@
-"""Test helpers shared by every service's suite (a pytest plugin plus small building blocks)."""
