@@ -1,4 +1,4 @@
-"""Shared by every suite in the repository: fixtures from inkwell_runtime's test plugin."""
+"""Shared by every suite in the repository: fixtures from the test kit (inkwell_testing)."""
 
 import os
 import sys
