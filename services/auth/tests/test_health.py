@@ -1,10 +1,9 @@
 import pytest
-from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
+from inkwell_testing.apps import served
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +23,7 @@ async def test_readyz_checks_the_database(
         AuthSettings(environment="test", database_url=url, readiness_timeout_seconds=2)
     )
 
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         response = await client.get("/readyz")
 
     assert response.status_code == status

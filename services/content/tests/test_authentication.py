@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.api.deps import get_db_session
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from inkwell_runtime.jwt import SigningKey
+from inkwell_testing.apps import served
 from inkwell_testing.tokens import TestSigner
 
 from .conftest import Caller, count_posts
@@ -96,10 +96,7 @@ def remote_app(settings: ContentSettings, db_session: AsyncSession) -> RemoteApp
         configured = settings.model_copy(update={"auth_jwks_url": JWKS_URL, **overrides})
         app: FastAPI = create_app(configured)
         app.dependency_overrides[get_db_session] = lambda: db_session
-        async with (
-            LifespanManager(app),
-            AsyncClient(transport=ASGITransport(app=app), base_url="http://content.test") as c,
-        ):
+        async with served(app, base_url="http://content.test") as c:
             yield c
 
     return start

@@ -1,9 +1,8 @@
 import pytest
-from asgi_lifespan import LifespanManager
-from httpx import ASGITransport, AsyncClient
 
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
+from inkwell_testing.apps import served
 from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
@@ -24,10 +23,7 @@ async def test_readyz_checks_the_database(
     configured = settings.model_copy(update={"database_url": database_url or settings.database_url})
     app = create_app(configured)
 
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         response = await client.get("/readyz")
 
     assert response.status_code == status
@@ -50,10 +46,7 @@ async def test_database_down_is_503_not_500(
     down = settings.model_copy(update={"database_url": UNREACHABLE})
     app = create_app(down, token_verifier=signer.verifier())
 
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         response = await client.request(method, path, json=body, headers=signer.bearer())
 
     assert response.status_code == 503

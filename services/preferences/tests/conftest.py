@@ -11,12 +11,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
+from inkwell_testing.apps import served
 from inkwell_testing.mongo import mongo_wire_server
 from inkwell_testing.tokens import TestSigner
 from preferences_service.core.config import PreferencesSettings
@@ -76,10 +76,7 @@ def app(
 
 async def serve(app: FastAPI) -> AsyncIterator[AsyncClient]:
     """The app with its lifespan run (client opened, index created), behind an HTTP client."""
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://preferences.test") as client,
-    ):
+    async with served(app, base_url="http://preferences.test") as client:
         yield client
 
 

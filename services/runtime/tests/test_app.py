@@ -8,7 +8,6 @@ from typing import Annotated
 import httpx
 import pytest
 import respx
-from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from contracts.auth import TokenClaims
@@ -19,6 +18,7 @@ from inkwell_runtime.health import ReadinessCheck
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings
 from inkwell_runtime.state import state_dependency
+from inkwell_testing.apps import served
 from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
@@ -183,10 +183,7 @@ async def test_lifespan_verifies_against_auths_jwks(signer: TestSigner) -> None:
     jwks = respx.get("http://auth.test/jwks.json").respond(json=signer.key.jwks())
     app = make_app(None)
 
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         ok = await client.get("/whoami", headers=signer.bearer(username="bob"))
         forged = await client.get(
             "/whoami", headers={"Authorization": f"Bearer {signer.foreign()}"}
@@ -202,10 +199,7 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
     respx.get("http://auth.test/jwks.json").mock(side_effect=httpx.ConnectError("refused"))
     app = make_app(None)
 
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         response = await client.get("/whoami", headers=signer.bearer())
 
     assert response.status_code == 503
@@ -215,10 +209,7 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
 async def test_the_kernel_has_no_readiness_and_verifies_no_tokens() -> None:
     """``build_app``, the gateway's base: request ids, JSON errors, ``/healthz``; nothing else."""
     app = build_app(ServiceSettings(environment="test"), name="edge", description="test")
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         alive = await client.get("/healthz")
         ready = await client.get("/readyz")
 

@@ -1,13 +1,12 @@
 """The database lifespan, per-request sessions and the readiness check, on a real server."""
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
 from inkwell_runtime.db import DbSession, database_lifespan, database_ready
 from inkwell_runtime.health import readiness_router
+from inkwell_testing.apps import served
 from inkwell_testing.postgres import suite_database_url
 
 pytestmark = pytest.mark.anyio
@@ -35,10 +34,7 @@ async def test_lifespan_sessions_and_readiness(reachable: bool, status: int) -> 
     )
     app = make_app(url)
 
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         ready = await client.get("/readyz")
         if reachable:
             assert (await client.get("/answer")).json() == {"answer": 42}

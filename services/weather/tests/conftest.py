@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from inkwell_testing.apps import served
 from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
@@ -145,10 +146,7 @@ def frozen_now(clock: time_machine.Traveller) -> datetime:
 @pytest.fixture
 async def client(app: FastAPI, respx_mock: respx.MockRouter) -> AsyncIterator[AsyncClient]:
     """The app with its real lifespan (its pooled clients, intercepted by ``respx_mock``)."""
-    async with (
-        LifespanManager(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://weather.local") as client,
-    ):
+    async with served(app, base_url="http://weather.local") as client:
         yield client
 
 

@@ -5,8 +5,9 @@ import pytest
 import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
+from inkwell_testing.apps import served
 from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
@@ -57,10 +58,7 @@ async def test_injected_clients_are_used_and_left_open(
             weather_client=weather_client,
             preferences_client=preferences_client,
         )
-        async with (
-            LifespanManager(app),
-            AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
-        ):
+        async with served(app) as client:
             response = await client.get("/api/weather/Paris", headers=signer.bearer())
 
         assert response.status_code == 200
