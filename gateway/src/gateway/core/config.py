@@ -7,6 +7,7 @@ from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from inkwell_runtime.guard import GuardLimits
 from inkwell_runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
@@ -31,6 +32,10 @@ class GatewaySettings(ServiceSettings):
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Origins allowed by CORS: a JSON list or a comma-separated string. Empty: no CORS."""
+
+    def guard_limits(self) -> GuardLimits | None:
+        """None: the gateway streams bodies through untouched; each service guards its own."""
+        return None
 
     @field_validator("auth_url", "content_url", "preferences_url", "media_url", "weather_url")
     @classmethod

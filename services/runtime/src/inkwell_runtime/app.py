@@ -9,6 +9,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
 from inkwell_runtime.errors import install_error_handlers
+from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
@@ -79,6 +80,8 @@ def build_service_app(
     )
     app.state.settings = settings
     app.state.token_verifier = token_verifier
+    if (limits := settings.guard_limits()) is not None:  # hostile input never reaches a route
+        install_request_guard(app, limits)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,

@@ -30,7 +30,11 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    # The server closes this connection after the answer (the exception reaches it); saying so
+    # keeps a proxy from sending someone else's request on a connection about to go away.
+    return JSONResponse(
+        {"detail": "Internal server error"}, status_code=500, headers={"Connection": "close"}
+    )
 
 
 class _AsciiJSONResponse(JSONResponse):
