@@ -28,6 +28,9 @@ class GatewaySettings(ServiceSettings):
     gateway_max_body_bytes: int = Field(default=20 * MIB, gt=0)
     gateway_max_connections: int = Field(default=512, gt=0)
     """Upper bound of pooled connections to all services together."""
+    gateway_public_base_url: str | None = None
+    """Where clients reach the gateway (``https://blog.example``): a service's redirect is
+    rewritten to it. Unset: the scheme and ``Host`` of each request."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
     cors_origins: Annotated[list[str], NoDecode] = []
