@@ -443,6 +443,7 @@ class Supervisor:
         if name == "gateway":
             for service in SERVICES:
                 env[f"{service.upper()}_URL"] = cfg.url(service)
+            env.setdefault("UVICORN_HTTP", "gateway.edge:EdgeProtocol")  # header/body limits
         env.update(cfg.service_env)
         return env
 
