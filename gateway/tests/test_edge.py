@@ -43,7 +43,7 @@ async def port(settings: GatewaySettings) -> AsyncIterator[int]:
     config = uvicorn.Config(echo_size, host="127.0.0.1", port=0, http=protocol, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.01)
     yield server.servers[0].sockets[0].getsockname()[1]
     server.should_exit = True
