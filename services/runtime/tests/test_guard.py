@@ -82,8 +82,11 @@ JSON = {"content-type": "application/json"}
         (b'{"text": "a\\u0000b"}', ["body", "text"], "string_invalid_character"),
         (b'{"text": "bell\\u0007"}', ["body", "text"], "string_invalid_character"),
         (b'{"text": "\\ud800"}', ["body", "text"], "string_invalid_character"),
-        (b'{"text": "ok", "extra": {"k\\u0000": 1}}', ["body", "extra", "k\x00"],
-         "string_invalid_character"),
+        (
+            b'{"text": "ok", "extra": {"k\\u0000": 1}}',
+            ["body", "extra", "k\x00"],
+            "string_invalid_character",
+        ),
         (b'{"text": "ok", "score": NaN}', ["body"], "finite_number"),
         (b'{"text": "ok", "score": -Infinity}', ["body"], "finite_number"),
         (b'{"text": "ok", "score": 1e999}', ["body"], "finite_number"),
@@ -115,7 +118,7 @@ async def test_tabs_newlines_and_ordinary_unicode_pass(client: httpx.AsyncClient
 
     assert response.status_code == 200
     assert response.json()["text"] == text
-    assert SEEN == [text]
+    assert [text] == SEEN
 
 
 async def test_nesting_up_to_the_bound_passes(client: httpx.AsyncClient) -> None:
@@ -188,3 +191,17 @@ async def test_the_openapi_document_states_the_rules_and_the_413(signer: TestSig
     assert "4096 bytes" in responses["413"]["description"]
     assert "NaN" in responses["422"]["description"]
     assert "413" not in document["paths"]["/search"]["get"]["responses"]
+
+
+async def test_an_upload_streams_to_the_route_and_is_cut_off_past_the_cap(
+    client: httpx.AsyncClient,
+) -> None:
+    octets = {"content-type": "application/octet-stream"}
+
+    small = await client.post("/raw", content=b"x" * 16384, headers=octets)
+    large = await client.post("/raw", content=b"x" * 16385, headers=octets)
+
+    assert small.json() == {"size": 16384}
+    assert large.status_code == 413
+    assert large.json() == {"detail": "Request body too large: the limit is 16384 bytes"}
+    assert large.headers["connection"] == "close"

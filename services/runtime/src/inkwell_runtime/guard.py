@@ -1,8 +1,8 @@
 """The request guard: hostile input is refused before any handler (or database) sees it.
 
 One pure-ASGI middleware every service mounts (``build_service_app``), so no route needs a
-per-field patch. It reads the body itself, never more than the service's cap (413 as soon as
-the count passes it; a 200 MB body costs the service one cap of memory, not 200 MB), then:
+per-field patch. No body is read past the service's cap (``MAX_BODY_BYTES``: 413; a 200 MB body
+costs the service one cap of memory, not 200 MB). It refuses with 422:
 
 - JSON bodies (no ``Content-Type``, ``application/json`` or ``application/*+json``: what FastAPI
   parses as JSON) are refused with 422 when a string (value or key) holds a control character
@@ -10,6 +10,10 @@ the count passes it; a 200 MB body costs the service one cap of memory, not 200 
   is not finite (``NaN``, ``Infinity``, ``1e999``) or an integer outside 64 bits, or when arrays
   and objects nest deeper than ``max_json_depth`` (a 5,000-deep array was a ``RecursionError``).
 - Form bodies and the query string: the same string rule on names and values; the path too.
+
+JSON and form bodies are read whole here (never past the cap: 413 at once on a declared length
+over it, else as soon as the count passes it). Other bodies (uploads) stream to the route,
+counted on the way: past the cap, reading them raises a 413.
 
 Its 422 has FastAPI's validation-error shape (``detail`` is a list with ``loc``/``msg``/``type``),
 which every operation with parameters or a body already documents; :func:`document_guard` adds
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DISALLOWED_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -54,29 +59,35 @@ def _check_text(text: str, loc: tuple[str | int, ...]) -> None:
     if match := DISALLOWED_CHARACTERS.search(text):
         code = ord(match.group())
         what = "a NUL byte" if code == 0 else f"the disallowed character U+{code:04X}"
-        raise Rejected(loc, f"Text contains {what} (control characters and lone surrogates "
-                       "are refused)", "string_invalid_character")
+        raise Rejected(
+            loc,
+            f"Text contains {what} (control characters and lone surrogates are refused)",
+            "string_invalid_character",
+        )
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise Rejected(("body",), f"Number {text[:40]} is out of range (not finite)",
-                       "finite_number")
+        raise Rejected(
+            ("body",), f"Number {text[:40]} is out of range (not finite)", "finite_number"
+        )
     return value
 
 
 def _parse_int(text: str) -> int:
     value = int(text)  # more than 4,300 digits: ValueError, refused below
     if not -INT64_MAX - 1 <= value <= INT64_MAX:
-        raise Rejected(("body",), f"Integer {text[:40]}... is outside the 64-bit range",
-                       "int_too_large")
+        raise Rejected(
+            ("body",), f"Integer {text[:40]}... is outside the 64-bit range", "int_too_large"
+        )
     return value
 
 
 def _non_finite(text: str) -> float:
-    raise Rejected(("body",), f"{text} is not a JSON number (non-finite numbers are refused)",
-                   "finite_number")
+    raise Rejected(
+        ("body",), f"{text} is not a JSON number (non-finite numbers are refused)", "finite_number"
+    )
 
 
 def check_json(body: bytes, max_depth: int) -> None:
@@ -86,8 +97,9 @@ def check_json(body: bytes, max_depth: int) -> None:
             body, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_non_finite
         )
     except RecursionError:
-        raise Rejected(("body",), f"JSON nested deeper than {max_depth} levels",
-                       "json_too_deep") from None
+        raise Rejected(
+            ("body",), f"JSON nested deeper than {max_depth} levels", "json_too_deep"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         return  # FastAPI answers its own 422 (json_invalid)
     except ValueError:  # an integer with more digits than Python converts
@@ -99,8 +111,9 @@ def check_json(body: bytes, max_depth: int) -> None:
             _check_text(value, loc)
         elif isinstance(value, (dict, list)):
             if len(loc) > max_depth:  # loc holds "body" then one step per level
-                raise Rejected(loc[:1], f"JSON nested deeper than {max_depth} levels",
-                               "json_too_deep")
+                raise Rejected(
+                    loc[:1], f"JSON nested deeper than {max_depth} levels", "json_too_deep"
+                )
             if isinstance(value, dict):
                 for key, item in value.items():
                     _check_text(key, (*loc, key))
@@ -148,21 +161,26 @@ class RequestGuard:
             if query:
                 check_pairs(parse_qsl(query, keep_blank_values=True), "query")
             declared = headers.get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > cap:
-                await _answer(send, 413, _too_large(cap), close=True)
-                return
             if declared in (None, b"0") and b"transfer-encoding" not in headers:
                 await self.app(scope, receive, send)
+                return
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            form = content_type.split(";", 1)[0].strip().lower() == FORM_TYPE
+            if not (form or _is_json(content_type)):
+                # Not inspected (an upload): streamed to the route, counted on the way.
+                await self.app(scope, _counted(receive, cap), send)
+                return
+            if declared is not None and declared.isdigit() and int(declared) > cap:
+                await _answer(send, 413, _too_large(cap), close=True)
                 return
             body = await _read_body(receive, cap)
             if body is None:
                 await _answer(send, 413, _too_large(cap), close=True)
                 return
-            content_type = headers.get(b"content-type", b"").decode("latin-1")
-            if body and _is_json(content_type):
-                check_json(body, self.limits.max_json_depth)
-            elif body and content_type.split(";", 1)[0].strip().lower() == FORM_TYPE:
+            if form:
                 check_pairs(parse_qsl(body.decode("latin-1"), keep_blank_values=True), "body")
+            elif body:
+                check_json(body, self.limits.max_json_depth)
         except Rejected as error:
             status, content = _validation_error(error)
             await _answer(send, status, content)
@@ -200,6 +218,21 @@ async def _read_body(receive: Receive, cap: int) -> bytes | None:
             return b"".join(chunks)
 
 
+def _counted(receive: Receive, cap: int) -> Receive:
+    """``receive`` that raises 413 (an ``HTTPException`` the app answers) once past ``cap``."""
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > cap:
+            raise HTTPException(413, _too_large(cap)["detail"], headers={"Connection": "close"})
+        return message
+
+    return counted
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` for the app: the body read here once, then the server's own messages."""
     sent = False
@@ -216,7 +249,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _answer(send: Send, status: int, content: dict[str, Any], close: bool = False) -> None:
     payload = json.dumps(content, separators=(",", ":")).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
     if close:  # the unread rest of the body would otherwise be read and thrown away
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
