@@ -71,3 +71,32 @@ async def test_valid_json_still_reaches_the_route(client: httpx.AsyncClient) -> 
 
     assert response.status_code == 200
     assert response.json() == {"text": "héllo"}
+
+
+async def test_a_405_allows_every_method_the_path_takes(signer: TestSigner) -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/things")
+    async def list_things() -> list[str]:
+        return []
+
+    @router.post("/things")
+    async def add_thing() -> None:
+        return None
+
+    app = build_service_app(
+        ServiceSettings(environment="test"),
+        name="allow-test",
+        description="",
+        routers=[router],
+        token_verifier=signer.verifier(),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        response = await client.options("/things")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json() == {"detail": "Method Not Allowed"}

@@ -10,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "input": None,
         }
         return await _validation_error(request, RequestValidationError([error]))
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
     return await http_exception_handler(request, exc)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app takes on this path.
+
+    Starlette's 405 names only the methods of the first route matching the path (``GET`` for
+    ``/api/posts``, which takes ``POST`` too); ``Allow`` must list them all (RFC 9110)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def error_responses(errors: dict[int, str]) -> dict[int | str, dict[str, Any]]:
