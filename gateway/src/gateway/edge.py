@@ -65,7 +65,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self.max_header_bytes = settings.gateway_max_header_bytes
         self.header_timeout = settings.gateway_header_timeout_seconds
         self.body_timeout = settings.gateway_body_timeout_seconds
-        self.timeout_keep_alive = settings.gateway_keepalive_seconds
+        # uvicorn annotates it int; it only ever goes to loop.call_later, which takes a float
+        self.timeout_keep_alive = settings.gateway_keepalive_seconds  # type: ignore[assignment]
         self.head_size = 0
         """Bytes of the request line and headers the parser has handed over."""
         self.head_bytes: int | None = 0

@@ -135,6 +135,8 @@ class RequestBody:
         self.kept: list[bytes] | None = []
         """The bytes handed over, while they fit in ``REPLAY_BYTES``; None once they do not."""
         self.complete = False
+        self._prefix: list[bytes] = []
+        """What a resend hands over again first (see :meth:`replay`)."""
 
     def replay(self) -> "RequestBody":
         """The same body for a second attempt: what was handed over already, then the rest."""
@@ -144,11 +146,9 @@ class RequestBody:
         again._prefix = list(self.kept)
         return again
 
-    _prefix: list[bytes] = []
-
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._prefix:
-            yield chunk
+        for kept in self._prefix:
+            yield kept
         received = self.sent
         more_body = not self.complete
         while more_body:
@@ -296,7 +296,7 @@ class Proxy:
         url: URL,
         headers: CIMultiDict[str],
         body: RequestBody | None,
-    ) -> aiohttp.ClientResponse | None:
+    ) -> aiohttp.ClientResponse:
         """The service's response (headers read, body not yet), or a clear error raised.
 
         A request is sent again, once, when it failed on a pooled (reused) connection that the

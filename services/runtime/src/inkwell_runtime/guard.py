@@ -303,6 +303,6 @@ def install_request_guard(app: Any, limits: GuardLimits) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document_guard(build(), limits)
-        return app.openapi_schema  # type: ignore[no-any-return]
+        return app.openapi_schema
 
     app.openapi = openapi
