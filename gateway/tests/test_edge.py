@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -37,17 +38,26 @@ async def echo_size(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-async def port(settings: GatewaySettings) -> AsyncIterator[int]:
+@asynccontextmanager
+async def serving(app: Any, settings: GatewaySettings) -> AsyncIterator[int]:
+    """``app`` under uvicorn with the edge protocol (``LIMITS``), on a free port."""
     protocol = type("TestEdge", (EdgeProtocol,), {"settings": settings.model_copy(update=LIMITS)})
-    config = uvicorn.Config(echo_size, host="127.0.0.1", port=0, http=protocol, lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, http=protocol, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.01)
-    yield server.servers[0].sockets[0].getsockname()[1]
-    server.should_exit = True
-    await task
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def port(settings: GatewaySettings) -> AsyncIterator[int]:
+    async with serving(echo_size, settings) as port:
+        yield port
 
 
 async def exchange(port: int, *parts: bytes, pause: float = 0) -> tuple[int, dict[str, Any]]:
@@ -113,3 +123,25 @@ async def test_a_head_growing_past_the_limit_in_pieces_is_431(port: int) -> None
     status, _ = await exchange(port, start, b"a" * 3000, b"a" * 3000, pause=0.05)
 
     assert status == 431
+
+
+async def early_answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An app that answers without reading the body (as a 404 or a 429 does)."""
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def test_a_body_never_sent_after_an_early_answer_only_closes(
+    settings: GatewaySettings,
+) -> None:
+    async with serving(early_answer, settings) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n")
+        raw = await reader.read()  # until the body timeout closes the connection
+        writer.close()
+
+    assert raw.startswith(b"HTTP/1.1 404")
+    assert b"408" not in raw  # no second, unasked-for answer

@@ -150,14 +150,22 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refuse(
             HTTPStatus.REQUEST_TIMEOUT,
             f"Request body not received within {self.body_timeout:g} seconds",
+            body=True,
         )
 
-    def _refuse(self, status: HTTPStatus, detail: str) -> None:
-        """Answer ``status`` if no answer has begun on this connection, then close it."""
+    def _refuse(self, status: HTTPStatus, detail: str, *, body: bool = False) -> None:
+        """Answer ``status`` unless that would mix with an answer, then close the connection.
+
+        A head being read follows any earlier answer, so ``status`` goes out unless one is
+        still being written; a body belongs to the current request, whose answer may have
+        been sent already (the app answered without reading it): then the connection is only
+        closed."""
         if self.transport.is_closing():
             return
         cycle = self.cycle
         answering = cycle is not None and cycle.response_started and not cycle.response_complete
+        if body and cycle is not None and cycle.response_started:
+            answering = True
         if cycle is not None and not cycle.response_complete:
             # The app sees a disconnect: its receive() returns, its send() writes nothing.
             cycle.disconnected = True
