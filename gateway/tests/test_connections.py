@@ -4,11 +4,16 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import APIRouter
 from httpx import AsyncClient
 
 from gateway.core.config import GatewaySettings
+from inkwell_runtime.app import build_service_app
+from inkwell_runtime.settings import ServiceSettings
 
 from .conftest import Services, running
 
@@ -139,3 +144,47 @@ async def test_a_redirect_elsewhere_is_left_alone(client: AsyncClient, services:
     response = await client.get("/api/auth/sso")
 
     assert response.headers["location"] == "https://id.example/authorize"
+
+
+def failing_service() -> Any:
+    """A real service app (the runtime's factory): one route that fails, one that works."""
+    router = APIRouter()
+
+    @router.post("/api/posts/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug in one request")
+
+    @router.post("/api/posts")
+    async def posts(post: dict[str, str]) -> dict[str, str]:
+        return post
+
+    settings = ServiceSettings(environment="test", log_json=False, log_level="CRITICAL")
+    return build_service_app(
+        settings, name="content", description="", routers=[router], token_verifier=object()
+    )
+
+
+async def test_a_failing_request_never_fails_the_next_one(settings: GatewaySettings) -> None:
+    """The service's server closes a connection after an unhandled error; the request sent
+    next, someone else's, must not go out on it (it was a 502 once, 10 times out of 10)."""
+    config = uvicorn.Config(failing_service(), host="127.0.0.1", port=0, log_level="critical")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    update = {"content_url": f"http://127.0.0.1:{port}"}
+    try:
+        async with running(settings.model_copy(update=update)) as client:
+            statuses = []
+            for _ in range(20):
+                failed = await client.post("/api/posts/broken", json={"title": "bad"})
+                statuses.append(failed.status_code)
+                # A POST whose body goes out is never resent: only not reusing the closed
+                # connection keeps it from failing.
+                statuses.append((await client.post("/api/posts", json={"t": "ok"})).status_code)
+    finally:
+        server.should_exit = True
+        await task
+
+    assert statuses == [500, 200] * 20
