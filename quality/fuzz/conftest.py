@@ -155,3 +155,15 @@ def mongo_server() -> str:
         ready="ready: ",
     )
     return server.line.split()[1]
+
+
+def assert_hostile_corpus_refused(app: Any, headers: dict[str, str] | None = None) -> None:
+    """Every request of the hostile corpus (``hostile.py``) to every operation of ``app``
+    gets a 4xx; the app runs in a client of its own (``TestClient`` starts its lifespan)."""
+    from starlette.testclient import TestClient
+
+    from .hostile import send_corpus
+
+    with TestClient(app, base_url="http://service.test", raise_server_exceptions=False) as client:
+        wrong = send_corpus(client, app.openapi(), headers or {})
+    assert wrong == [], "\n".join(wrong)

@@ -13,7 +13,13 @@ from inkwell_runtime.db import make_engine, make_sessionmaker
 from inkwell_runtime.jwt import SigningKey
 from inkwell_testing.tokens import TestSigner
 
-from .conftest import call_and_check, database_url, load_schema, reset_tables
+from .conftest import (
+    assert_hostile_corpus_refused,
+    call_and_check,
+    database_url,
+    load_schema,
+    reset_tables,
+)
 
 SIGNER = TestSigner(SigningKey.generate())
 ADMIN_ID = uuid.uuid4()
@@ -54,3 +60,9 @@ def admin_headers() -> dict[str, str]:
 @schema.parametrize()
 def test_auth_api(case: Case, admin_headers: dict[str, str]) -> None:
     call_and_check(case, admin_headers)
+
+
+def test_auth_refuses_the_hostile_corpus(admin_headers: dict[str, str]) -> None:
+    """NUL, NaN, Infinity, deep nesting, huge numbers, lone surrogates, invalid UTF-8, wrong
+    content types, on every operation: a 4xx each (``hostile.py``)."""
+    assert_hostile_corpus_refused(APP, admin_headers)

@@ -11,7 +11,13 @@ from content_service.models import Base
 from inkwell_runtime.jwt import SigningKey
 from inkwell_testing.tokens import TestSigner
 
-from .conftest import call_and_check, database_url, load_schema, reset_tables
+from .conftest import (
+    assert_hostile_corpus_refused,
+    call_and_check,
+    database_url,
+    load_schema,
+    reset_tables,
+)
 
 SIGNER = TestSigner(SigningKey.generate())
 DATABASE_URL = database_url("fuzz_content")
@@ -31,3 +37,9 @@ def author_headers() -> dict[str, str]:
 @schema.parametrize()
 def test_content_api(case: Case, author_headers: dict[str, str]) -> None:
     call_and_check(case, author_headers)
+
+
+def test_content_refuses_the_hostile_corpus(author_headers: dict[str, str]) -> None:
+    """NUL, NaN, Infinity, deep nesting, huge numbers, lone surrogates, invalid UTF-8, wrong
+    content types, on every operation: a 4xx each (``hostile.py``)."""
+    assert_hostile_corpus_refused(APP, author_headers)

@@ -25,6 +25,7 @@ from inkwell_devstack.stack import Supervisor
 from inkwell_e2e.flows import PASSWORD
 
 from .conftest import MAX_EXAMPLES, call_and_check, generation_options
+from .hostile import send_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT_BASE = int(os.environ.get("FUZZ_PORT_BASE", "19100"))
@@ -70,3 +71,11 @@ def admin_headers() -> Iterator[dict[str, str]]:
 @schema.parametrize()
 def test_gateway_api(case: Case, admin_headers: dict[str, str]) -> None:
     call_and_check(case, admin_headers)
+
+
+def test_gateway_refuses_the_hostile_corpus(admin_headers: dict[str, str]) -> None:
+    """The corpus (``hostile.py``) over real HTTP through the gateway: a 4xx each, and the
+    valid requests schemathesis sends around it are unaffected."""
+    with httpx.Client(base_url=CONFIG.gateway_url, timeout=30) as client:
+        wrong = send_corpus(client, DOCUMENT, admin_headers)
+    assert wrong == [], "\n".join(wrong)

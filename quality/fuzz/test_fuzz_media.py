@@ -11,7 +11,7 @@ from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
 
-from .conftest import call_and_check, free_port, load_schema
+from .conftest import assert_hostile_corpus_refused, call_and_check, free_port, load_schema
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 MOTO = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
@@ -35,3 +35,9 @@ schema = load_schema(APP)
 @schema.parametrize()
 def test_media_api(case: Case) -> None:
     call_and_check(case, HEADERS)
+
+
+def test_media_refuses_the_hostile_corpus() -> None:
+    """NUL, NaN, Infinity, deep nesting, huge numbers, lone surrogates, invalid UTF-8, wrong
+    content types, on every operation: a 4xx each (``hostile.py``)."""
+    assert_hostile_corpus_refused(APP, HEADERS)

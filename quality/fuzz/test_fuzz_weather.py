@@ -13,7 +13,7 @@ from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
 
-from .conftest import call_and_check, load_schema
+from .conftest import assert_hostile_corpus_refused, call_and_check, load_schema
 
 # Read by the stub's create_app: its slow and trickling cities stay quick to fuzz.
 os.environ.setdefault("WEATHER_STUB_SLOW_SECONDS", "0.5")
@@ -44,3 +44,9 @@ schema = load_schema(APP)
 @schema.parametrize()
 def test_weather_api(case: Case) -> None:
     call_and_check(case, HEADERS)
+
+
+def test_weather_refuses_the_hostile_corpus() -> None:
+    """NUL, NaN, Infinity, deep nesting, huge numbers, lone surrogates, invalid UTF-8, wrong
+    content types, on every operation: a 4xx each (``hostile.py``)."""
+    assert_hostile_corpus_refused(APP, HEADERS)

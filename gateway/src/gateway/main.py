@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from contracts.openapi import available, load_document
 from gateway.core.config import GatewaySettings
 from gateway.docs import Document, merge_documents
-from gateway.proxy import Proxy, ProxyRoute
+from gateway.proxy import Proxy, ProxyRoute, connection_trace
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
 from gateway.routing import RouteTable, routes_of
@@ -69,6 +69,7 @@ def upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
         cookie_jar=aiohttp.DummyCookieJar(),
         skip_auto_headers=AUTO_HEADERS,
         trust_env=False,  # services are reached directly, never through an HTTP(S)_PROXY
+        trace_configs=[connection_trace()],  # which requests went out on a reused connection
     )
 
 
@@ -82,6 +83,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         services,
         max_body_bytes=settings.gateway_max_body_bytes,
         limiter=None if limit == "off" else LoginRateLimiter(limit),
+        public_base_url=settings.gateway_public_base_url,
     )
 
     @asynccontextmanager

@@ -11,7 +11,9 @@ Downstream faults become clear JSON errors; a service is never the cause of a 50
 import logging
 from collections.abc import AsyncIterator, Mapping
 from functools import lru_cache
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import aiohttp
 from fastapi import HTTPException
@@ -63,12 +65,45 @@ class ClientDisconnected(Exception):
     pass
 
 
+class Gone(Exception):
+    """The client went away while its request was forwarded: nobody to answer."""
+
+
+class Attempt:
+    """Per request, what the session's trace hooks saw (``trace_request_ctx``)."""
+
+    reused = False
+
+
+async def _on_connection_reused(session: object, context: Any, params: object) -> None:
+    if isinstance(context.trace_request_ctx, Attempt):
+        context.trace_request_ctx.reused = True
+
+
+def connection_trace() -> aiohttp.TraceConfig:
+    """Tells :meth:`Proxy._send` whether a request went out on a pooled connection."""
+    trace = aiohttp.TraceConfig(trace_config_ctx_factory=SimpleNamespace)
+    trace.on_connection_reuseconn.append(_on_connection_reused)
+    return trace
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+LOCATION = "Location"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
 def too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"Request body too large: the limit is {limit} bytes")
 
 
 URL_CACHE_SIZE = 1024
-"""Parsed upstream URLs kept (~0.5 KiB each): parsing one costs as much as the rest of a forward."""
+"""Parsed upstream URLs kept: parsing one costs as much as the rest of a forward."""
+URL_CACHE_MAX_TARGET = 1024
+"""Only targets (path and query) up to this many bytes are cached, so the cache holds at most
+``URL_CACHE_SIZE`` x ~4 x this many bytes (~4 MiB; a parsed URL takes about 4x its text). A
+longer URL is rare and parsed each time: 1,000 distinct 64 KB URLs grew it to ~300 MB before."""
+REPLAY_BYTES = 64 * 1024
+"""How much of a request body is kept for a retry (see :meth:`Proxy._send`)."""
 
 
 def upstream_url(base: str, target: bytes) -> URL:
@@ -95,10 +130,27 @@ class RequestBody:
         self.receive = receive
         self.limit = limit
         self.failure: Exception | None = None
+        self.sent = 0
+        """Bytes handed to aiohttp so far (written, or about to be, to the service)."""
+        self.kept: list[bytes] | None = []
+        """The bytes handed over, while they fit in ``REPLAY_BYTES``; None once they do not."""
+        self.complete = False
+        self._prefix: list[bytes] = []
+        """What a resend hands over again first (see :meth:`replay`)."""
+
+    def replay(self) -> "RequestBody":
+        """The same body for a second attempt: what was handed over already, then the rest."""
+        assert self.kept is not None
+        again = RequestBody(self.receive, self.limit)
+        again.kept, again.complete, again.sent = list(self.kept), self.complete, self.sent
+        again._prefix = list(self.kept)
+        return again
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        received = 0
-        more_body = True
+        for kept in self._prefix:
+            yield kept
+        received = self.sent
+        more_body = not self.complete
         while more_body:
             message = await self.receive()
             if message["type"] == "http.disconnect":
@@ -110,7 +162,13 @@ class RequestBody:
                 self.failure = BodyTooLarge()
                 raise self.failure
             more_body = message.get("more_body", False)
+            self.complete = not more_body
             if chunk:
+                self.sent += len(chunk)
+                if self.kept is not None:
+                    self.kept.append(chunk)
+                    if self.sent > REPLAY_BYTES:
+                        self.kept = None
                 yield chunk
 
 
@@ -126,9 +184,14 @@ class Proxy:
         *,
         max_body_bytes: int,
         limiter: LoginRateLimiter | None,
+        public_base_url: str | None = None,
     ) -> None:
         self.services = {name: url.rstrip("/") for name, url in services.items()}
-        self._url = lru_cache(maxsize=URL_CACHE_SIZE)(upstream_url)
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.service_authorities = frozenset(
+            urlsplit(url).netloc.lower() for url in self.services.values()
+        )
+        self._cached_url = lru_cache(maxsize=URL_CACHE_SIZE)(upstream_url)
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
         self.session: aiohttp.ClientSession | None = None
@@ -143,11 +206,37 @@ class Proxy:
         if query := scope.get("query_string"):
             target += b"?" + query
         body = RequestBody(receive, self.max_body_bytes) if has_body else None
-        response = await self._send(
-            service, scope["method"], self._url(self.services[service], target), headers, body
-        )
-        if response is not None:
-            await self._stream_back(service, response, send)
+        try:
+            response = await self._send(
+                service, scope["method"], self._url(self.services[service], target), headers, body
+            )
+        except Gone:
+            return
+        await self._stream_back(service, response, send, self._public_origin(scope))
+
+    def _url(self, base: str, target: bytes) -> URL:
+        if len(target) > URL_CACHE_MAX_TARGET:
+            return upstream_url(base, target)
+        return self._cached_url(base, target)
+
+    def _public_origin(self, scope: Scope) -> str:
+        """Where the client reached the gateway: ``GATEWAY_PUBLIC_BASE_URL``, else the scheme
+        and ``Host`` the client used (empty without a Host: a relative ``Location`` then)."""
+        if self.public_base_url is not None:
+            return self.public_base_url
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return f"{scope.get('scheme', 'http')}://{value.decode('latin-1')}"
+        return ""
+
+    def public_location(self, location: bytes, origin: str) -> bytes:
+        """A ``Location`` pointing at a service, pointed at the gateway instead."""
+        text = location.decode("latin-1")
+        parts = urlsplit(text)
+        if not parts.netloc or parts.netloc.lower() not in self.service_authorities:
+            return location
+        rest = text[text.index(parts.netloc) + len(parts.netloc) :]
+        return (origin + rest).encode("latin-1")
 
     def _forwarded_headers(self, scope: Scope) -> tuple[CIMultiDict[str], bool]:
         """The headers to forward and whether a body follows; 413 up front on Content-Length."""
@@ -207,32 +296,72 @@ class Proxy:
         url: URL,
         headers: CIMultiDict[str],
         body: RequestBody | None,
-    ) -> aiohttp.ClientResponse | None:
-        """The service's response (headers read, body not yet), or a clear error raised."""
+    ) -> aiohttp.ClientResponse:
+        """The service's response (headers read, body not yet), or a clear error raised.
+
+        A request is sent again, once, when it failed on a pooled (reused) connection that the
+        service closed or reset before any of its answer arrived, and resending is safe: the
+        method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE) and the body handed over so far
+        is still held (at most ``REPLAY_BYTES``), or no body byte was handed over at all (any
+        method, POST included). A fresh connection that fails, a timeout, or a failure after
+        the answer began is never retried. (aiohttp itself also resends a body-less idempotent
+        request once.)
+        """
         if self.session is None:
             raise RuntimeError("the gateway's lifespan has not started its HTTP session")
+        attempt = Attempt()
         try:
             return await self.session.request(
-                method, url, headers=headers, data=body, allow_redirects=False
+                method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                trace_request_ctx=attempt,
             )
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError) or not attempt.reused:
+                self._raise_for(service, exc, body)
+            if body is not None and body.failure is not None:
+                self._raise_for(service, exc, body)
+            if (
+                body is not None
+                and body.sent
+                and not (method in IDEMPOTENT_METHODS and body.kept is not None)
+            ):
+                self._raise_for(service, exc, body)
+            logger.info("%s closed a pooled connection before answering; sending again", service)
+            again = body.replay() if body is not None else None
+            try:
+                return await self.session.request(
+                    method, url, headers=headers, data=again, allow_redirects=False
+                )
+            except aiohttp.ClientError as retry_exc:
+                self._raise_for(service, retry_exc, again)
         except aiohttp.ClientError as exc:
-            failure = body.failure if body is not None else None
-            if isinstance(failure, BodyTooLarge):
-                raise too_large(self.max_body_bytes) from None
-            if isinstance(failure, ClientDisconnected):
-                logger.info("client disconnected while sending its body to %s", service)
-                return None
-            if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
-                logger.warning("%s service unreachable: %r", service, exc)
-                raise ServiceUnavailable(f"{service} service unavailable") from exc
-            if isinstance(exc, aiohttp.ServerTimeoutError):
-                logger.warning("%s service timed out: %r", service, exc)
-                raise HTTPException(504, f"{service} service timed out") from exc
-            logger.warning("%s service failed: %r", service, exc)
-            raise HTTPException(502, f"{service} service failed to answer") from exc
+            self._raise_for(service, exc, body)
+
+    def _raise_for(
+        self, service: str, exc: aiohttp.ClientError, body: RequestBody | None
+    ) -> NoReturn:
+        """The clear error for a failed forward (a vanished client raises :class:`Gone`)."""
+        failure = body.failure if body is not None else None
+        if isinstance(failure, BodyTooLarge):
+            raise too_large(self.max_body_bytes) from None
+        if isinstance(failure, ClientDisconnected):
+            logger.info("client disconnected while sending its body to %s", service)
+            raise Gone from None
+        if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+            logger.warning("%s service unreachable: %r", service, exc)
+            raise ServiceUnavailable(f"{service} service unavailable") from exc
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            logger.warning("%s service timed out: %r", service, exc)
+            raise HTTPException(504, f"{service} service timed out") from exc
+        logger.warning("%s service failed: %r", service, exc)
+        raise HTTPException(502, f"{service} service failed to answer") from exc
 
     async def _stream_back(
-        self, service: str, response: aiohttp.ClientResponse, send: Send
+        self, service: str, response: aiohttp.ClientResponse, send: Send, origin: str
     ) -> None:
         finished = False
         try:
@@ -241,6 +370,11 @@ class Proxy:
                 for name, value in response.raw_headers
                 if name.lower() not in DROPPED_RESPONSE_HEADERS
             ]
+            if response.status in REDIRECTS or LOCATION in response.headers:
+                headers = [
+                    (name, self.public_location(value, origin) if name == b"location" else value)
+                    for name, value in headers
+                ]
             await send(
                 {"type": "http.response.start", "status": response.status, "headers": headers}
             )

@@ -73,3 +73,59 @@ async def test_valid_json_still_reaches_the_route(client: httpx.AsyncClient) -> 
 
     assert response.status_code == 200
     assert response.json() == {"text": "héllo"}
+
+
+async def test_a_405_allows_every_method_the_path_takes(signer: TestSigner) -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/things")
+    async def list_things() -> list[str]:
+        return []
+
+    @router.post("/things")
+    async def add_thing() -> None:
+        return None
+
+    app = build_service_app(
+        ServiceSettings(environment="test"),
+        name="allow-test",
+        description="",
+        routers=[router],
+        token_verifier=signer.verifier(),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        response = await client.options("/things")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+async def test_a_500_tells_the_caller_to_close_the_connection(signer: TestSigner) -> None:
+    """The server drops the connection after an unhandled error; saying so keeps a proxy
+    (the gateway) from sending the next, unrelated request on it."""
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app = build_service_app(
+        ServiceSettings(environment="test"),
+        name="broken-test",
+        description="",
+        routers=[router],
+        token_verifier=signer.verifier(),
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        response = await client.get("/broken")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert response.headers["connection"] == "close"

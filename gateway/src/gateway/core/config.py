@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, create_model, field_validator
 from pydantic_settings import NoDecode
 
 from contracts.registry import Registry, current
+from inkwell_runtime.guard import GuardLimits
 from inkwell_runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
@@ -36,10 +37,25 @@ class GatewayBaseSettings(ServiceSettings):
     gateway_max_body_bytes: int = Field(default=20 * MIB, gt=0)
     gateway_max_connections: int = Field(default=512, gt=0)
     """Upper bound of pooled connections to all services together."""
+    gateway_max_header_bytes: int = Field(default=32 * 1024, gt=0)
+    """Request line plus headers, per request (431 past it; ``gateway.edge``)."""
+    gateway_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    """A connection's (next) request head must arrive within this (408; ``gateway.edge``)."""
+    gateway_body_timeout_seconds: float = Field(default=60.0, gt=0)
+    """A request body must arrive within this after its head (408; ``gateway.edge``)."""
+    gateway_keepalive_seconds: float = Field(default=5.0, gt=0)
+    """An idle client connection is closed after this (``gateway.edge``)."""
+    gateway_public_base_url: str | None = None
+    """Where clients reach the gateway (``https://blog.example``): a service's redirect is
+    rewritten to it. Unset: the scheme and ``Host`` of each request."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Origins allowed by CORS: a JSON list or a comma-separated string. Empty: no CORS."""
+
+    def guard_limits(self) -> GuardLimits | None:
+        """None: the gateway streams bodies through untouched; each service guards its own."""
+        return None
 
     @field_validator("login_rate_limit")
     @classmethod

@@ -3,11 +3,15 @@
 from pydantic import BaseModel, EmailStr, Field
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+EMAIL_RULE = (
+    "An email address whose domain can receive mail: special-use and reserved domains "
+    "(`localhost`, `.local`, `.test`, `.invalid`, `.onion`, `.arpa`, ...) are refused (422)."
+)
 
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=3, max_length=32, pattern=USERNAME_PATTERN)
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(max_length=320, description=EMAIL_RULE)
     password: str = Field(min_length=8, max_length=128)
 
 
@@ -17,7 +21,7 @@ class LoginRequest(BaseModel):
 
 
 class ForgotPasswordRequest(BaseModel):
-    email: EmailStr
+    email: EmailStr = Field(description=EMAIL_RULE)
 
 
 class ResetPasswordRequest(BaseModel):

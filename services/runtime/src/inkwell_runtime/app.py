@@ -9,6 +9,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
 from inkwell_runtime.errors import install_error_handlers
+from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
@@ -46,6 +47,10 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Inside the request-id middleware, so a rejection carries its id: hostile input (NUL, NaN,
+    # deep nesting, a body past the cap) never reaches a route (the gateway has no limits: None).
+    if (limits := settings.guard_limits()) is not None:
+        install_request_guard(app, limits)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,

@@ -11,6 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    # The server closes this connection after the answer (the exception reaches it); saying so
+    # keeps a proxy from sending someone else's request on a connection about to go away.
+    return JSONResponse(
+        {"detail": "Internal server error"}, status_code=500, headers={"Connection": "close"}
+    )
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -98,7 +103,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "input": None,
         }
         return await _validation_error(request, RequestValidationError([error]))
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
     return await http_exception_handler(request, exc)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app takes on this path.
+
+    Starlette's 405 names only the methods of the first route matching the path (``GET`` for
+    ``/api/posts``, which takes ``POST`` too); ``Allow`` must list them all (RFC 9110)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 UNAUTHORIZED: dict[int, str] = {401: "Missing or invalid token"}

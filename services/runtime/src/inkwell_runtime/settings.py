@@ -6,6 +6,10 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inkwell_runtime.guard import GuardLimits
+
+MIB = 1024 * 1024
+
 
 class Environment(StrEnum):
     development = "development"
@@ -32,6 +36,14 @@ class ServiceSettings(BaseSettings):
     jwks_min_refresh_seconds: float = Field(default=5.0, ge=0)
     """An unknown ``kid`` refreshes the JWKS at most this often (a key rotation is picked up)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    max_body_bytes: int = Field(default=1 * MIB, gt=0)
+    """The largest request body the service reads (413 past it, counted while reading)."""
+    max_json_depth: int = Field(default=32, ge=1)
+    """Arrays and objects nested deeper than this are refused (422) before any handler runs."""
+
+    def guard_limits(self) -> GuardLimits | None:
+        """What the request guard (``inkwell_runtime.guard``) enforces; None: no guard."""
+        return GuardLimits(self.max_body_bytes, self.max_json_depth)
 
     def insecure_defaults(self) -> list[str]:
         """Names of settings that still hold a development-only default."""

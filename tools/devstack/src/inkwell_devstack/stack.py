@@ -241,6 +241,7 @@ class Supervisor:
         for other in calls:
             env[f"{registry[other].env_name}_URL"] = cfg.url(other)
         if name == "gateway":
+            env.setdefault("UVICORN_HTTP", "gateway.edge:EdgeProtocol")  # header/body limits
             env.update(cfg.service_env)
             return env
         service = registry[name]

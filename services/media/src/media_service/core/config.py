@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from aiobotocore.config import AioConfig
 from pydantic import Field, SecretStr
 
+from inkwell_runtime.guard import GuardLimits
 from inkwell_runtime.settings import Environment, ServiceSettings
 
 DEV_BUCKET = "inkwell-media"
@@ -15,6 +16,8 @@ DEV_CREDENTIAL = "test"
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 - compared, not bound
 MIB = 1024 * 1024
+MULTIPART_ALLOWANCE = 64 * 1024
+"""Bytes of multipart framing (boundaries, part headers) allowed beyond ``MAX_UPLOAD_BYTES``."""
 
 
 class MediaSettings(ServiceSettings):
@@ -41,6 +44,11 @@ class MediaSettings(ServiceSettings):
     """Where clients reach the public picture route (the gateway)."""
     picture_cache_seconds: int = Field(default=300, ge=0)
     """``max-age`` of the public picture route."""
+
+    def guard_limits(self) -> GuardLimits:
+        """The body cap leaves room for the largest upload and its multipart framing."""
+        cap = max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_ALLOWANCE)
+        return GuardLimits(cap, self.max_json_depth)
 
     @property
     def endpoint_url(self) -> str | None:

@@ -75,7 +75,7 @@ IfNoneMatch = Annotated[str | None, Header(description="ETags the client already
             {
                 400: INVALID_MULTIPART,
                 413: f"`{TOO_LARGE}`: over `MAX_UPLOAD_BYTES`",
-                415: "`Unsupported image type`: not PNG, JPEG, WebP",
+                415: "`Unsupported image type`: not PNG, JPEG, WebP (an empty file included)",
                 422: "No `file` field, or an image that is corrupt or has too many pixels",
             }
         ),
