@@ -89,10 +89,15 @@ async def suite_database_url(suite: str) -> str:
 
 @asynccontextmanager
 async def schema_engine(suite: str, metadata: MetaData) -> AsyncIterator[AsyncEngine]:
-    """A session-wide engine on a fresh schema built from the models (dropped and re-created)."""
+    """A session-wide engine on a fresh schema built from the models.
+
+    The whole ``public`` schema is dropped first, not only the models' tables: whatever an older
+    checkout, another branch or a migration test left there (a table holding a foreign key to
+    ``users``, ``alembic_version``) must not make the drop fail or the schema differ."""
     engine = create_async_engine(await suite_database_url(suite))
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
         await conn.run_sync(metadata.create_all)
     try:
         yield engine
