@@ -13,6 +13,7 @@ from inkwell_runtime.health import ReadinessCheck, health_router, liveness_route
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
 from inkwell_runtime.logging import configure_logging
+from inkwell_runtime.observe import observe
 from inkwell_runtime.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -79,6 +80,7 @@ def build_service_app(
     )
     app.state.settings = settings
     app.state.token_verifier = token_verifier
+    observe(app, name)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,

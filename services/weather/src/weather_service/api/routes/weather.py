@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["weather"])
 
 CITY_NOT_FOUND = "City not found"
-PROVIDER_ERROR = "Weather provider error"
-PROVIDER_TIMEOUT = "Weather provider timed out"
+PROVIDER_CIRCUIT_OPEN = "Weather provider failing repeatedly: calls paused"
 PREFERENCES_NOT_FOUND = "Preferences not found"
 PREFERENCES_UNAVAILABLE = "Preferences service unavailable"
 PREFERENCES_ERROR = "Preferences service error"
@@ -49,13 +48,14 @@ async def _report(service: WeatherService, city: str) -> WeatherReport:
     except CircuitOpen as exc:
         logger.info("weather provider circuit open: %s", exc)
         headers = {"Retry-After": exc.retry_after_header}
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR, headers=headers) from exc
+        detail = f"{PROVIDER_CIRCUIT_OPEN}; retry in {exc.retry_after_header} s"
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail, headers=headers) from exc
     except ProviderTimeout as exc:
         logger.warning("%s", exc)
-        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, PROVIDER_TIMEOUT) from exc
+        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, exc.detail) from exc
     except ProviderError as exc:
         logger.warning("%s", exc)
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, PROVIDER_ERROR) from exc
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, exc.detail) from exc
 
 
 # Declared before /api/weather/{city}: otherwise "me" would be taken for a city.
