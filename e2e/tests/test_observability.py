@@ -14,7 +14,7 @@ from contracts.registry import current
 from inkwell_devstack.config import E2E_PORT_BASE, StackConfig, side_stack
 from inkwell_devstack.stack import Supervisor
 from inkwell_e2e.flows import User, eventually, register
-from inkwell_e2e.otlp import Receiver, ReceivedSpan, otlp_receiver
+from inkwell_e2e.otlp import ReceivedSpan, Receiver, otlp_receiver
 from inkwell_e2e.systems import System
 
 pytestmark = pytest.mark.anyio
