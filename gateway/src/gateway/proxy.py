@@ -57,6 +57,11 @@ DROPPED_REQUEST_HEADERS = HOP_BY_HOP | {
 DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 
 
+UPSTREAM_ERROR_KINDS = ("unreachable", "timeout", "failed", "truncated")
+"""How a forward fails: no connection (503), no answer in time (504), a broken answer (502),
+an answer cut off after its status was sent."""
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -137,7 +142,7 @@ class Proxy:
         self.timeout_seconds = timeout_seconds
         self.session: aiohttp.ClientSession | None = None
         self.upstream_errors: Counter[tuple[str, str]] = Counter()
-        """(service, kind) → failed forwards; kind: unreachable, timeout, failed, truncated."""
+        """(service, kind) → failed forwards, ``kind`` one of :data:`UPSTREAM_ERROR_KINDS`."""
         self.rate_limited = 0
         """Login attempts answered 429."""
 
