@@ -84,7 +84,13 @@ def instrument_app(app: FastAPI, service: str, provider: TracerProvider | None =
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        excluded_urls=UNTRACED_PATHS,
+        # one span per ASGI message (each body chunk) costs more than it tells
+        exclude_spans=["receive", "send"],
+    )
 
 
 def _load(target: str) -> Any:
