@@ -88,9 +88,9 @@ async def test_a_city_is_fetched_once_then_cached(
     ("prefix", "status", "detail"),
     [
         ("Nowhere", 404, "City not found"),
-        ("Errorville", 502, "Weather provider error"),
-        ("Garbage", 502, "Weather provider error"),
-        ("Slowtown", 504, "Weather provider timed out"),
+        ("Errorville", 502, "Weather provider failed (it answered 500)"),
+        ("Garbage", 502, "Weather provider answered an unreadable payload"),
+        ("Slowtown", 504, "Weather provider timed out after 1 s"),
     ],
     ids=["unknown city", "upstream 500", "upstream garbage", "upstream too slow"],
 )

@@ -53,7 +53,7 @@ async def test_health_paths_are_the_gateways_own(document: dict[str, Any]) -> No
     readiness = document["paths"]["/readyz"]["get"]["responses"]["200"]["content"]
     schema_ref = readiness["application/json"]["schema"]["$ref"]
     schema = document["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
-    assert set(schema["properties"]) == {"status", "services"}
+    assert set(schema["properties"]) == {"status", "services", "details"}
     assert "/healthz" in document["paths"]
 
 

@@ -27,7 +27,11 @@ async def test_ready_when_every_service_is(
     response = await client.get("/readyz", headers={"X-Request-ID": "probe-1"})
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "services": dict.fromkeys(SERVICES, "up")}
+    assert response.json() == {
+        "status": "ready",
+        "services": dict.fromkeys(SERVICES, "up"),
+        "details": {},
+    }
     assert {route.last.headers["x-request-id"] for route in all_ready.values()} == {"probe-1"}
 
 
@@ -43,6 +47,30 @@ async def test_a_service_that_is_not_ready_makes_the_gateway_not_ready(
     assert response.json() == {
         "status": "not ready",
         "services": {**dict.fromkeys(SERVICES, "up"), "media": "down"},
+        "details": {},
+    }
+
+
+async def test_a_degraded_service_makes_the_gateway_degraded_and_still_ready(
+    client: AsyncClient, services: Services, all_ready: dict[str, Route]
+) -> None:
+    """Weather answers 200 ``degraded`` while its provider fails: the gateway passes that on
+    (with the service's details) and stays in rotation."""
+    details = {"weather_provider": "breaker open, 5 consecutive failure(s); last error: x"}
+    degraded = {
+        "status": "degraded",
+        "checks": {"weather_provider": "degraded"},
+        "details": details,
+    }
+    services["weather"].on("GET", "/readyz", status=200, json=degraded)
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "services": {**dict.fromkeys(SERVICES, "up"), "weather": "degraded"},
+        "details": {"weather": details},
     }
 
 

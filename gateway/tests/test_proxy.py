@@ -212,7 +212,7 @@ async def test_a_service_that_does_not_answer_in_time_is_a_504(
         response = await client.get(WEATHER)
 
     assert response.status_code == 504
-    assert response.json() == {"detail": "weather service timed out"}
+    assert response.json() == {"detail": "weather service timed out after 0.2 s"}
 
 
 async def test_a_service_that_breaks_the_protocol_is_a_502(

@@ -11,6 +11,8 @@ DOCKERFILES := Dockerfile $(wildcard deploy/*/Dockerfile deploy/*/*/Dockerfile)
 COMPOSE_VARIANTS := \
 	"-f docker-compose.yml" \
 	"-f docker-compose.yml --profile e2e" \
+	"-f docker-compose.yml --profile observability" \
+	"-f docker-compose.yml --env-file deploy/observability.env" \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
 
@@ -31,7 +33,7 @@ compose-up: ## docker compose up --build --wait: the whole system on http://127.
 	$(COMPOSE) up --build --wait
 
 compose-down: ## stop the compose stack and delete its volumes
-	$(COMPOSE) --profile e2e down --volumes --remove-orphans
+	$(COMPOSE) --profile e2e --profile observability down --volumes --remove-orphans
 
 e2e-compose: ## the e2e suite on docker compose, on a machine with a Docker engine (GitHub's CI job)
 	set -a && . deploy/e2e.env && set +a && E2E_STACK=compose $(PYTEST) e2e/tests $(PYTEST_ARGS)

@@ -3,13 +3,16 @@
 FUZZ_MAX_EXAMPLES ?= 25
 MUTATION_JOBS ?= 2
 
-.PHONY: bench bench-hostile fuzz fuzz-ci mutation
+.PHONY: bench bench-hostile bench-tracing fuzz fuzz-ci mutation
 
 bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> quality/bench/results/ (BENCH_ARGS="--no-e2e")
 	$(RUN) python quality/bench/run.py $(BENCH_ARGS)
 
 bench-hostile: ## gateway and service RSS under 50 MB headers, 64 KB URLs, 200 MB bodies; slow clients cut off -> quality/bench/results/hostile.json
 	$(RUN) python quality/bench/hostile.py
+
+bench-tracing: ## p50 through the gateway, tracing off vs on (exporting to a local OTLP receiver), printed
+	$(RUN) python quality/bench/tracing.py $(BENCH_TRACING_ARGS)
 
 fuzz: ## schemathesis against every service's OpenAPI and the gateway (FUZZ_MAX_EXAMPLES per operation)
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(PYTEST) quality/fuzz -p no:cacheprovider $(PYTEST_ARGS)

@@ -14,11 +14,13 @@ from starlette.middleware.cors import CORSMiddleware
 from contracts.openapi import available, load_document
 from gateway.core.config import GatewaySettings
 from gateway.docs import Document, merge_documents
+from gateway.metrics import proxy_metrics
 from gateway.proxy import Proxy, ProxyRoute, connection_trace
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
 from gateway.routing import RouteTable, routes_of
 from inkwell_runtime.app import build_app
+from inkwell_runtime.metrics import register
 
 DESCRIPTION = (
     "The one public entry to Inkwell: it routes each path to the service that owns it "
@@ -84,6 +86,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         max_body_bytes=settings.gateway_max_body_bytes,
         limiter=None if limit == "off" else LoginRateLimiter(limit),
         public_base_url=settings.gateway_public_base_url,
+        timeout_seconds=settings.gateway_timeout_seconds,
     )
 
     @asynccontextmanager
@@ -102,6 +105,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # First: the table matches none of the gateway's own paths, and proxied requests skip them.
     app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy
+    register(app, lambda: proxy_metrics(proxy))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

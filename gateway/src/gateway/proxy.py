@@ -9,6 +9,7 @@ Downstream faults become clear JSON errors; a service is never the cause of a 50
 """
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from functools import lru_cache
 from types import SimpleNamespace
@@ -25,6 +26,7 @@ from yarl import URL
 from gateway.ratelimit import LoginRateLimiter
 from gateway.routing import RATE_LIMITED_PATHS, RouteTable
 from inkwell_runtime.errors import ServiceUnavailable
+from inkwell_runtime.observe import ROUTE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,11 @@ DROPPED_REQUEST_HEADERS = HOP_BY_HOP | {
 }
 # The server adds its own date and server; the request-id middleware echoes X-Request-ID.
 DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+
+
+UPSTREAM_ERROR_KINDS = ("unreachable", "timeout", "failed", "truncated")
+"""How a forward fails: no connection (503), no answer in time (504), a broken answer (502),
+an answer cut off after its status was sent."""
 
 
 class BodyTooLarge(Exception):
@@ -185,6 +192,7 @@ class Proxy:
         max_body_bytes: int,
         limiter: LoginRateLimiter | None,
         public_base_url: str | None = None,
+        timeout_seconds: float | None = None,
     ) -> None:
         self.services = {name: url.rstrip("/") for name, url in services.items()}
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
@@ -194,7 +202,12 @@ class Proxy:
         self._cached_url = lru_cache(maxsize=URL_CACHE_SIZE)(upstream_url)
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
+        self.timeout_seconds = timeout_seconds
         self.session: aiohttp.ClientSession | None = None
+        self.upstream_errors: Counter[tuple[str, str]] = Counter()
+        """(service, kind) → failed forwards, ``kind`` one of :data:`UPSTREAM_ERROR_KINDS`."""
+        self.rate_limited = 0
+        """Login attempts answered 429."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         service: str = scope[SERVICE_KEY]
@@ -282,6 +295,7 @@ class Proxy:
         client = scope.get("client")
         retry_after = await self.limiter.hit(client[0] if client else "unknown")
         if retry_after is not None:
+            self.rate_limited += 1
             logger.warning("login rate limit reached by %s", client[0] if client else "unknown")
             raise HTTPException(
                 429,
@@ -352,13 +366,21 @@ class Proxy:
             logger.info("client disconnected while sending its body to %s", service)
             raise Gone from None
         if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+            self.upstream_errors[service, "unreachable"] += 1
             logger.warning("%s service unreachable: %r", service, exc)
             raise ServiceUnavailable(f"{service} service unavailable") from exc
         if isinstance(exc, aiohttp.ServerTimeoutError):
+            self.upstream_errors[service, "timeout"] += 1
             logger.warning("%s service timed out: %r", service, exc)
-            raise HTTPException(504, f"{service} service timed out") from exc
+            raise HTTPException(504, self._timed_out(service)) from exc
+        self.upstream_errors[service, "failed"] += 1
         logger.warning("%s service failed: %r", service, exc)
         raise HTTPException(502, f"{service} service failed to answer") from exc
+
+    def _timed_out(self, service: str) -> str:
+        if self.timeout_seconds is None:
+            return f"{service} service timed out"
+        return f"{service} service timed out after {self.timeout_seconds:g} s"
 
     async def _stream_back(
         self, service: str, response: aiohttp.ClientResponse, send: Send, origin: str
@@ -392,6 +414,7 @@ class Proxy:
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Too late for a status: returning unfinished makes the server drop the connection,
             # so the client sees a truncated answer, never a silently shortened one.
+            self.upstream_errors[service, "truncated"] += 1
             logger.warning("%s service failed mid-response: %r", service, exc)
         finally:
             if finished:
@@ -409,9 +432,9 @@ class ProxyRoute(BaseRoute):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http":
-            service = self.table.resolve(scope["path"])
-            if service is not None:
-                return Match.FULL, {SERVICE_KEY: service}
+            route = self.table.resolve_route(scope["path"])
+            if route is not None:
+                return Match.FULL, {SERVICE_KEY: route.service, ROUTE_KEY: route.pattern}
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:

@@ -1,4 +1,8 @@
-"""The gateway's ``/readyz``: every service's own ``/readyz``, asked concurrently."""
+"""The gateway's ``/readyz``: every service's own ``/readyz``, asked concurrently.
+
+A service answering 200 with ``"status": "degraded"`` (weather while its provider fails) is
+``degraded`` here, with its details: the system still answers, so the gateway stays ready (200)
+and says ``degraded``."""
 
 import asyncio
 import logging
@@ -9,20 +13,30 @@ import aiohttp
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from inkwell_runtime.state import state_dependency
 
 logger = logging.getLogger(__name__)
 
-State = Literal["up", "down"]
+State = Literal["up", "degraded", "down"]
 HttpSession = Annotated[aiohttp.ClientSession, Depends(state_dependency("http_session"))]
 """The gateway's one pooled session to the services (``app.state.http_session``)."""
 
 
 class GatewayReadiness(BaseModel):
-    status: Literal["ready", "not ready"]
+    status: Literal["ready", "degraded", "not ready"]
     services: dict[str, State]
+    details: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="A degraded service's own details, by service."
+    )
+
+
+class _ServiceReadiness(BaseModel):
+    """What the gateway reads of a service's ``/readyz`` body (the rest is ignored)."""
+
+    status: str
+    details: dict[str, str] = {}
 
 
 def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
@@ -36,6 +50,7 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
     async def readyz(session: HttpSession) -> JSONResponse:
         """Every service answers its own ``/readyz`` with 200 within the readiness timeout."""
         headers = {"X-Request-ID": correlation_id.get() or ""}
+        details: dict[str, dict[str, str]] = {}
 
         async def probe(name: str, url: str) -> tuple[str, State]:
             try:
@@ -44,18 +59,28 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
                     session.get(f"{url}/readyz", headers=headers) as response,
                 ):
                     status = response.status
-                    await response.read()
+                    content = await response.read()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 logger.warning("readiness: %s service unreachable: %r", name, exc)
                 return name, "down"
             if status != 200:
                 logger.warning("readiness: %s service answered %s", name, status)
                 return name, "down"
+            try:
+                answer = _ServiceReadiness.model_validate_json(content)
+            except ValidationError:
+                return name, "up"  # ready by its status; its body is not ours to judge
+            if answer.status == "degraded":
+                details[name] = answer.details
+                return name, "degraded"
             return name, "up"
 
         results = dict(await asyncio.gather(*(probe(n, u) for n, u in services.items())))
-        ready = all(state == "up" for state in results.values())
-        body = GatewayReadiness(status="ready" if ready else "not ready", services=results)
-        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+        states = set(results.values())
+        overall = (
+            "not ready" if "down" in states else "degraded" if "degraded" in states else "ready"
+        )
+        body = GatewayReadiness(status=overall, services=results, details=details)
+        return JSONResponse(body.model_dump(), status_code=503 if overall == "not ready" else 200)
 
     return router

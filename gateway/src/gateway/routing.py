@@ -60,14 +60,18 @@ class RouteTable:
             f"(?P<r{i}>{pattern_regex(route.pattern)})" for i, route in enumerate(self.routes)
         )
         self._regex = re.compile("|".join(alternatives))
-        self._services = {f"r{index}": route.service for index, route in enumerate(self.routes)}
 
     def resolve(self, path: str) -> str | None:
         """The service that owns ``path``, or ``None`` when the gateway routes it nowhere."""
+        route = self.resolve_route(path)
+        return None if route is None else route.service
+
+    def resolve_route(self, path: str) -> Route | None:
+        """The route ``path`` is sent by (its pattern labels metrics), or ``None``."""
         match = self._regex.fullmatch(path)
         if match is None or ("/." in path and _has_dot_segment(path)):
             return None
-        return self._services[match.lastgroup or ""]
+        return self.routes[int((match.lastgroup or "r0")[1:])]
 
     def route_for(self, path: str) -> Route | None:
         """The first route matching ``path`` (for tests and documentation)."""

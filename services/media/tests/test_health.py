@@ -24,7 +24,7 @@ async def test_readyz_checks_the_bucket(client: AsyncClient) -> None:
     response = await client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"storage": "up"}}
+    assert response.json() == {"status": "ready", "checks": {"storage": "up"}, "details": {}}
 
 
 async def test_readyz_recreates_a_missing_bucket_in_test(client: AsyncClient, bucket: Any) -> None:

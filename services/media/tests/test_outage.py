@@ -52,7 +52,11 @@ async def test_readyz_reports_storage_down(down_client: AsyncClient) -> None:
     response = await down_client.get("/readyz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "not ready", "checks": {"storage": "down"}}
+    assert response.json() == {
+        "status": "not ready",
+        "checks": {"storage": "down"},
+        "details": {},
+    }
 
 
 async def test_an_s3_error_is_503_not_500(

@@ -66,7 +66,7 @@ async def test_readyz_when_mongo_answers(client: AsyncClient) -> None:
     response = await client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"mongo": "up"}}
+    assert response.json() == {"status": "ready", "checks": {"mongo": "up"}, "details": {}}
 
 
 async def test_starts_without_mongo_and_reports_not_ready(
@@ -75,7 +75,7 @@ async def test_starts_without_mongo_and_reports_not_ready(
     response = await client_on_down_mongo.get("/readyz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "not ready", "checks": {"mongo": "down"}}
+    assert response.json() == {"status": "not ready", "checks": {"mongo": "down"}, "details": {}}
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])

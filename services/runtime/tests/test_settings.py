@@ -41,4 +41,4 @@ def test_text_logging(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("svc", "INFO", json=False)
     logging.getLogger("x").info("hello")
 
-    assert "INFO [svc] [-] x: hello" in capsys.readouterr().err
+    assert "INFO [svc] [-] [-] x: hello" in capsys.readouterr().err  # request id, trace id

@@ -22,8 +22,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.anyio
 
-PROVIDER_ERROR = {"detail": "Weather provider error"}
-
 
 async def fail_until_open(
     client: AsyncClient, headers: dict[str, str], upstream: respx.Route
@@ -47,8 +45,11 @@ async def test_an_open_circuit_answers_502_without_calling_the_provider(
     response = await client.get("/api/weather/Lyon", headers=auth_headers)
 
     assert response.status_code == 502
-    assert response.json() == PROVIDER_ERROR
-    assert response.headers["Retry-After"] == str(int(BREAKER_RESET_SECONDS))
+    retry_after = str(int(BREAKER_RESET_SECONDS))
+    assert response.json() == {
+        "detail": f"Weather provider failing repeatedly: calls paused; retry in {retry_after} s"
+    }
+    assert response.headers["Retry-After"] == retry_after
     assert upstream.call_count == BREAKER_FAILURES  # not one more
 
 

@@ -174,8 +174,8 @@ async def test_a_preferred_city_no_provider_could_know_is_404_without_asking_it(
     ("upstream_answer", "status", "detail"),
     [
         ("404", 404, "City not found"),
-        ("500", 502, "Weather provider error"),
-        ("timeout", 504, "Weather provider timed out"),
+        ("500", 502, "Weather provider failed (it answered 500)"),
+        ("timeout", 504, "Weather provider timed out after 5 s"),
     ],
     indirect=["upstream_answer"],
 )

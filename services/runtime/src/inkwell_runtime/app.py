@@ -13,6 +13,7 @@ from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
 from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import TokenVerifier
+from inkwell_runtime.observe import observe
 from inkwell_runtime.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -51,6 +52,7 @@ def build_app(
     # deep nesting, a body past the cap) never reaches a route (the gateway has no limits: None).
     if (limits := settings.guard_limits()) is not None:
         install_request_guard(app, limits)
+    observe(app, name)  # metrics, traces and one access line per request (inkwell_runtime.observe)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,

@@ -16,6 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from contracts.auth import TokenClaims
 from inkwell_runtime.errors import ServiceUnavailable
 from inkwell_runtime.jwt import InvalidToken, TokenVerifier
+from inkwell_runtime.observe import USER_ID_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +41,21 @@ def get_token_verifier(request: Request) -> TokenVerifier:
 
 
 async def get_current_claims(
+    request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
 ) -> TokenClaims:
     if not token:
         raise _unauthorized(NOT_AUTHENTICATED)
     try:
-        return await verifier.verify(token)
+        claims = await verifier.verify(token)
     except InvalidToken as exc:
         logger.info("rejected token: %s", exc)
         raise _unauthorized(INVALID_CREDENTIALS) from exc
     except httpx.HTTPError as exc:
         raise ServiceUnavailable("Auth service unavailable: cannot fetch signing keys") from exc
+    request.scope[USER_ID_KEY] = str(claims.sub)  # for the access log line (observe.py)
+    return claims
 
 
 CurrentClaims = Annotated[TokenClaims, Depends(get_current_claims)]

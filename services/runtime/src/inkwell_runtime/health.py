@@ -3,24 +3,41 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 logger = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[Request], Awaitable[object]]
-"""Checks one dependency; raising (or timing out) means it is not ready."""
+"""Checks one dependency; raising (or timing out) means it is not ready, raising
+:class:`Degraded` that it fails but the service still answers (so it stays in rotation)."""
+
+
+class Degraded(Exception):
+    """A soft dependency is failing: ``/readyz`` says ``degraded`` with ``detail``, still 200."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class Liveness(BaseModel):
     status: str
 
 
+ReadyState = Literal["ready", "degraded", "not ready"]
+CheckState = Literal["up", "degraded", "down"]
+
+
 class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]
+    status: ReadyState
+    checks: dict[str, CheckState]
+    details: dict[str, str] = Field(
+        default_factory=dict, description="Why a degraded check is degraded (no internals)."
+    )
 
 
 def liveness_router() -> APIRouter:
@@ -45,19 +62,27 @@ def readiness_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> AP
         responses={503: {"model": Readiness, "description": "A dependency is down"}},
     )
     async def readyz(request: Request) -> JSONResponse:
-        """Every dependency this service needs answers, checked concurrently."""
+        """Every dependency this service needs answers, checked concurrently; a soft one that
+        fails makes the service ``degraded`` (200: it still answers)."""
+        details: dict[str, str] = {}
 
-        async def run(name: str, check: ReadinessCheck) -> tuple[str, str]:
+        async def run(name: str, check: ReadinessCheck) -> tuple[str, CheckState]:
             try:
                 await asyncio.wait_for(check(request), timeout)
+            except Degraded as exc:
+                details[name] = exc.detail
+                return name, "degraded"
             except Exception as exc:
                 logger.warning("readiness check %s failed: %r", name, exc)
                 return name, "down"
             return name, "up"
 
         results = dict(await asyncio.gather(*(run(n, c) for n, c in checks.items())))
-        ready = all(state == "up" for state in results.values())
-        body = Readiness(status="ready" if ready else "not ready", checks=results)
-        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+        states = set(results.values())
+        status: ReadyState = (
+            "not ready" if "down" in states else "degraded" if "degraded" in states else "ready"
+        )
+        body = Readiness(status=status, checks=results, details=details)
+        return JSONResponse(body.model_dump(), status_code=503 if status == "not ready" else 200)
 
     return router

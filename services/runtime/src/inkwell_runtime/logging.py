@@ -11,7 +11,9 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
     The request id comes from asgi-correlation-id's context variable, so every line logged
     while a request is handled (by any library) carries its ``X-Request-ID``.
     """
-    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s"
+    fmt = (
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(trace_id)s %(span_id)s"
+    )
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -27,6 +29,7 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
         if json
         else {
             "format": f"%(asctime)s %(levelname)s [{service}] [%(correlation_id)s] "
+            "[%(trace_id)s] "
             "%(name)s: %(message)s"
         }
     )
@@ -39,21 +42,23 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
                     "()": "asgi_correlation_id.CorrelationIdFilter",
                     "uuid_length": 32,
                     "default_value": "-",
-                }
+                },
+                "trace": {"()": "inkwell_runtime.logfields.TraceContextFilter"},
             },
             "formatters": {"default": formatter},
             "handlers": {
                 "stderr": {
                     "class": "logging.StreamHandler",
                     "formatter": "default",
-                    "filters": ["request_id"],
+                    "filters": ["request_id", "trace"],
                 }
             },
             "root": {"handlers": ["stderr"], "level": level.upper()},
             "loggers": {
                 "uvicorn": {"handlers": [], "propagate": True},
                 "uvicorn.error": {"handlers": [], "propagate": True},
-                "uvicorn.access": {"handlers": [], "propagate": True},
+                # inkwell.access (inkwell_runtime.observe) logs each request with its fields
+                "uvicorn.access": {"handlers": [], "propagate": True, "level": "WARNING"},
             },
         }
     )

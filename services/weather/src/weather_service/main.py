@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from inkwell_runtime import clock
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.jwt import TokenVerifier
+from inkwell_runtime.metrics import register
 from weather_service.api.routes import weather
 from weather_service.breaker import CircuitBreaker
 from weather_service.core.config import WeatherSettings
+from weather_service.health import provider_health, weather_metrics
 from weather_service.preferences import PreferencesClient
 from weather_service.weather import Observation, WeatherService
 
@@ -86,14 +88,16 @@ def create_app(
             "circuit breaker; `/api/weather/me` uses the caller's preferred city."
         ),
         routers=[weather.router],
-        # No readiness checks: the provider and the preferences service are soft dependencies
-        # (the breaker and the 503 handle their outages); taking this service out of rotation
-        # would not bring them back.
+        # The provider and the preferences service are soft dependencies (the breaker and the
+        # 503 handle their outages): the provider's failures make the service degraded, never
+        # not ready, since taking it out of rotation would not bring them back.
+        readiness_checks={"weather_provider": provider_health},
         lifespan=lifespan,
         token_verifier=token_verifier,
     )
     app.state.weather_cache = cache
     app.state.weather_breaker = breaker
+    register(app, lambda: weather_metrics(getattr(app.state, "weather", None)))
     return app
 
 

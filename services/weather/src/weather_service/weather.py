@@ -123,7 +123,8 @@ def parse_j1(content: bytes) -> Observation:
         current = _J1.model_validate_json(content).current_condition[0]
     except ValidationError as exc:
         raise UpstreamFailure(
-            reason=f"unreadable weather payload: {exc.error_count()} error(s)"
+            detail="Weather provider answered an unreadable payload",
+            reason=f"unreadable weather payload: {exc.error_count()} error(s)",
         ) from exc
     return Observation(
         description=current.weather_desc[0].value.strip(),
@@ -176,15 +177,22 @@ class WeatherService:
         self.breaker = breaker
         self.deadline_seconds = deadline_seconds
         self.in_flight = _KeyedLocks()
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self.last_error: str | None = None
+        """The cause of the latest failed upstream call (its public detail), for ``/readyz``."""
 
     async def report(self, city: str) -> WeatherReport:
         city = normalize_city(city)
         key = cache_key(city)
         if (hit := self.cache.get(key)) is not None:
+            self.cache_hits += 1
             return hit.report(city, cached=True)
         async with self.in_flight.hold(key):
             if (hit := self.cache.get(key)) is not None:
+                self.cache_hits += 1
                 return hit.report(city, cached=True)
+            self.cache_misses += 1
             observation = await self._fetch(city)
             self.cache[key] = observation
             return observation.report(city, cached=False)
@@ -193,8 +201,12 @@ class WeatherService:
         # Inside the guard, a 404 is a normal exit: the upstream answered, it just does not know
         # the city. Only UpstreamFailure counts against the upstream; another 4xx (our request's
         # fault, not the upstream's health) is no verdict.
-        with self.breaker.guard(UpstreamFailure):
-            observation = await self._call_upstream(city)
+        try:
+            with self.breaker.guard(UpstreamFailure):
+                observation = await self._call_upstream(city)
+        except ProviderError as exc:
+            self.last_error = exc.detail
+            raise
         if observation is None:
             raise CityNotFound(reason=f"the provider does not know {city!r}")
         return observation
@@ -207,14 +219,26 @@ class WeatherService:
                     f"/{quote(city, safe='')}", params={"format": "j1"}
                 )
         except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(reason=f"weather provider timed out: {exc!r}") from exc
+            raise ProviderTimeout(
+                detail=f"Weather provider timed out after {self.deadline_seconds:g} s",
+                reason=f"weather provider timed out: {exc!r}",
+            ) from exc
         except httpx.HTTPError as exc:
-            raise UpstreamFailure(reason=f"weather provider unreachable: {exc!r}") from exc
+            raise UpstreamFailure(
+                detail="Weather provider unreachable",
+                reason=f"weather provider unreachable: {exc!r}",
+            ) from exc
         status = response.status_code
         if status == httpx.codes.OK:
             return parse_j1(response.content)
         if status == httpx.codes.NOT_FOUND:
             return None
         if status >= httpx.codes.INTERNAL_SERVER_ERROR or status == httpx.codes.TOO_MANY_REQUESTS:
-            raise UpstreamFailure(reason=f"weather provider answered {status}")
-        raise ProviderError(reason=f"weather provider refused the request: {status}")
+            raise UpstreamFailure(
+                detail=f"Weather provider failed (it answered {status})",
+                reason=f"weather provider answered {status}",
+            )
+        raise ProviderError(
+            detail=f"Weather provider refused the request (it answered {status})",
+            reason=f"weather provider refused the request: {status}",
+        )
