@@ -28,7 +28,7 @@ cov_min_devstack := 70
 cov_min = $(or $(cov_min_$(1)),$(COV_MIN))
 # Suites whose code runs on greenlets (SQLAlchemy's asyncio layer): coverage follows greenlet
 # switches there; the others run with COV_CONCURRENCY=thread ([tool.coverage.run], pyproject.toml).
-GREENLET_SUITES := runtime auth content
+GREENLET_SUITES := runtime auth content devstack
 cov_concurrency = $(if $(filter $(1),$(GREENLET_SUITES)),greenlet,thread)
 # pytest plugins installed for `make fuzz` that no in-process suite uses (~0.5 s to load in each)
 TEST_NO_PLUGINS := -p no:schemathesis -p no:hypothesispytest

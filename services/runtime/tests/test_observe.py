@@ -19,7 +19,7 @@ from inkwell_runtime import telemetry
 from inkwell_runtime.logfields import TraceContextFilter
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.telemetry import instrument_app
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .test_app import make_app
 

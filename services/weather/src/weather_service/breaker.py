@@ -38,6 +38,10 @@ class CircuitOpen(DomainError):
     def __init__(self, retry_after: float) -> None:
         self.retry_after = retry_after
         super().__init__(
+            detail=(
+                "Weather provider failing repeatedly: calls paused; "
+                f"retry in {self.retry_after_header} s"
+            ),
             headers={"Retry-After": self.retry_after_header},
             reason=f"circuit open; retry in {retry_after:.1f}s",
         )
