@@ -1,5 +1,6 @@
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from inkwell_runtime import migrate
@@ -8,10 +9,13 @@ from inkwell_runtime.testing.postgres import suite_database_url
 pytestmark = pytest.mark.anyio
 
 
+def sibling(url: str, database: str) -> str:
+    """Another database on the suite's server (whatever TEST_DATABASE_URL names)."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
 async def test_ensure_database_creates_once() -> None:
-    url = (await suite_database_url("runtime")).replace(
-        "inkwell_test_runtime", "inkwell_test_runtime_created"
-    )
+    url = sibling(await suite_database_url("runtime"), "inkwell_test_runtime_created")
     admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text('DROP DATABASE IF EXISTS "inkwell_test_runtime_created"'))
@@ -49,7 +53,7 @@ async def test_main_creates_the_database_and_upgrades_to_head(
     import anyio
 
     base = await suite_database_url("runtime")
-    url = base.replace("inkwell_test_runtime", "inkwell_test_runtime_migrated")
+    url = sibling(base, "inkwell_test_runtime_migrated")
     admin = create_async_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(
@@ -79,3 +83,37 @@ async def test_main_creates_the_database_and_upgrades_to_head(
     out = capsys.readouterr().out
     assert "created database inkwell_test_runtime_migrated" in out
     assert "migrations at head" in out
+
+
+async def test_wait_returns_once_the_database_is_at_head(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The init container of Kubernetes pods: it fails while the Job has not migrated, then
+    passes once it has."""
+    import anyio
+
+    base = await suite_database_url("runtime")
+    url = sibling(base, "inkwell_test_runtime_waited")
+    admin = create_async_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(
+            text('DROP DATABASE IF EXISTS "inkwell_test_runtime_waited" WITH (FORCE)')
+        )
+    monkeypatch.setenv("MIGRATE_WAIT_SECONDS", "0")
+    try:
+        # no database yet, then a database with no revision: not at head
+        assert await anyio.to_thread.run_sync(migrate.main, ["--wait", "auth_service", url]) == 1
+        await migrate.ensure_database(url)
+        assert await migrate.at_head("auth_service", url) is False
+        assert await anyio.to_thread.run_sync(migrate.main, ["auth_service", url]) == 0
+        assert await anyio.to_thread.run_sync(migrate.main, ["--wait", "auth_service", url]) == 0
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text('DROP DATABASE IF EXISTS "inkwell_test_runtime_waited" WITH (FORCE)')
+            )
+        await admin.dispose()
+
+    captured = capsys.readouterr()
+    assert "auth_service: the database is not at head after 0 s" in captured.err
+    assert "auth_service: the database is at head" in captured.out
