@@ -8,6 +8,7 @@ from pwdlib import PasswordHash
 from auth_service import accounts
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
+from auth_service.keys import KeySet
 from auth_service.models import User
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
@@ -19,6 +20,7 @@ __all__ = [
     "CurrentUser",
     "DbSession",
     "Hasher",
+    "Keys",
     "Mailer",
     "Settings",
     "Signer",
@@ -26,6 +28,7 @@ __all__ = [
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_key_set",
     "get_password_hash",
     "get_settings",
     "get_signing_key",
@@ -42,6 +45,11 @@ def get_signing_key(request: Request) -> SigningKey:
     return key
 
 
+def get_key_set(request: Request) -> KeySet:
+    keys: KeySet = request.app.state.key_set
+    return keys
+
+
 def get_password_hash(request: Request) -> PasswordHash:
     hasher: PasswordHash = request.app.state.password_hash
     return hasher
@@ -55,6 +63,7 @@ def get_email_sender(request: Request) -> EmailSender:
 Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
 Hasher = Annotated[PasswordHash, Depends(get_password_hash)]
+Keys = Annotated[KeySet, Depends(get_key_set)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 
