@@ -78,11 +78,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     services = settings.service_urls()
     table = RouteTable(routes_of(settings.registry))
     limit = settings.login_rate_limit
-    proxy = Proxy(
-        services,
-        max_body_bytes=settings.gateway_max_body_bytes,
-        limiter=None if limit == "off" else LoginRateLimiter(limit),
-    )
+    limiter = None if limit == "off" else LoginRateLimiter(limit, settings.rate_limit_storage_url)
+    proxy = Proxy(services, max_body_bytes=settings.gateway_max_body_bytes, limiter=limiter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,6 +89,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 yield
             finally:
                 proxy.session = None
+                if limiter is not None:
+                    await limiter.aclose()
 
     app = build_service_app(
         settings,

@@ -38,6 +38,9 @@ class GatewayBaseSettings(ServiceSettings):
     """Upper bound of pooled connections to all services together."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
+    rate_limit_storage_url: str | None = None
+    """Where the login limit counts: ``redis://host:6379/0`` (or ``rediss://``) shares it
+    between every gateway; unset, each gateway counts in its own memory."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Origins allowed by CORS: a JSON list or a comma-separated string. Empty: no CORS."""
 
@@ -54,6 +57,15 @@ class GatewayBaseSettings(ServiceSettings):
                 f"must be like '10/minute' or '5 per 30 seconds', or 'off'; got {value!r}"
             ) from exc
         return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://")):
+            raise ValueError(f"must be a redis:// or rediss:// URL; got {value!r}")
+        return value.strip()
 
     @field_validator("cors_origins", mode="before")
     @classmethod
