@@ -202,8 +202,11 @@ def test_only_the_gateway_takes_traffic_from_outside(
         for path in rule["http"]["paths"]
     }
     assert backends == {"gateway"}
-    services = of_kind(rendered, "Service")
-    assert {s["spec"].get("type", "ClusterIP") for s in services} == {"ClusterIP"}
+    services = named(rendered, "Service")
+    assert {s["spec"].get("type", "ClusterIP") for s in services.values()} == {"ClusterIP"}
+    # headless: the gateway balances over every pod of a service (gateway/balancing.py)
+    assert all(services[name]["spec"]["clusterIP"] == "None" for name in REGISTRY.names)
+    assert "clusterIP" not in services["gateway"]["spec"]
 
 
 def test_local_stores_admit_their_users_only() -> None:

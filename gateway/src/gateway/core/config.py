@@ -38,6 +38,12 @@ class GatewayBaseSettings(ServiceSettings):
     """Upper bound of pooled connections to all services together."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
+    gateway_balance: bool = True
+    """Spread requests over every address of a service's name, round robin (balancing.py)."""
+    gateway_resolve_seconds: float = Field(default=5.0, ge=0)
+    """How long a service name's addresses are reused before it is resolved again."""
+    gateway_address_cooldown_seconds: float = Field(default=10.0, ge=0)
+    """How long an address that refused a connection is skipped."""
     rate_limit_storage_url: str | None = None
     """Where the login limit counts: ``redis://host:6379/0`` (or ``rediss://``) shares it
     between every gateway; unset, each gateway counts in its own memory."""

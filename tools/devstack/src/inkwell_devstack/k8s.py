@@ -253,6 +253,10 @@ def service(workload: Workload) -> dict[str, Any]:
         "metadata": {"name": workload.name, "labels": labels(workload.name, component)},
         "spec": {
             "type": "ClusterIP",
+            # headless for the services: their name resolves to every ready pod, and the
+            # gateway spreads requests over all of them (gateway/balancing.py); the gateway's
+            # own Service keeps a virtual IP for the Ingress
+            **({} if workload.is_gateway else {"clusterIP": "None"}),
             "selector": selector(workload.name),
             "ports": [{"name": "http", "port": workload.port, "targetPort": "http"}],
         },
