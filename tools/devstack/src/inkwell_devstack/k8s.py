@@ -468,17 +468,17 @@ def store_policies(registry: Registry) -> list[dict[str, Any]]:
             if store == "postgres":
                 users[store].append(f"{w.name}-migrate")
     policies = []
-    for store, (name, port) in LOCAL_STORES.items():
+    for kind, (name, port) in LOCAL_STORES.items():
         spec: dict[str, Any] = {
             "podSelector": {"matchLabels": selector(name)},
             "policyTypes": ["Ingress"],
             "ingress": [],
         }
-        if users[store]:
+        if users[kind]:
             spec["ingress"] = [
                 {
                     "from": [
-                        {"podSelector": {"matchLabels": selector(u)}} for u in sorted(users[store])
+                        {"podSelector": {"matchLabels": selector(u)}} for u in sorted(users[kind])
                     ],
                     "ports": _ports((port,)),
                 }
