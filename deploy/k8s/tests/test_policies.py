@@ -102,6 +102,7 @@ def test_every_deployment_has_probes_limits_and_a_graceful_drain(
             assert sleep[0] == "sleep", name
             assert spec["terminationGracePeriodSeconds"] > int(sleep[1]) + 10, name
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, name
+        assert "replicas" not in deployment["spec"], f"{name}: its autoscaler sets replicas"
 
 
 def test_every_container_has_limits_and_a_pinned_image(
@@ -245,6 +246,12 @@ def test_production_keeps_no_secret_and_runs_no_store() -> None:
     assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
     images = {c["image"] for w in of_kind(rendered, "Deployment") for c in containers(w)}
     assert all(i.startswith(k8s.PRODUCTION_REGISTRY + "/") for i in images)
+
+
+def test_the_gateway_limits_clients_not_the_ingress_controller() -> None:
+    gateway = named(render("production"), "Deployment")["gateway"]
+    env = {e["name"]: e.get("value") for e in pod_spec(gateway)["containers"][0]["env"]}
+    assert env["FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_auth_replicas_share_one_mounted_key_set() -> None:

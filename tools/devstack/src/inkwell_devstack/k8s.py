@@ -180,6 +180,10 @@ def migrate_container(workload: Workload, *, wait: bool) -> dict[str, Any]:
 
 def deployment(workload: Workload) -> dict[str, Any]:
     env: list[dict[str, Any]] = [{"name": "PORT", "value": str(workload.port)}]
+    if workload.is_gateway:
+        # the client is X-Forwarded-For's: only the ingress controller reaches the gateway (its
+        # NetworkPolicy), so every peer is one to believe (uvicorn's setting)
+        env.append({"name": "FORWARDED_ALLOW_IPS", "value": "*"})
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     mounts: list[dict[str, Any]] = [TMP_MOUNT]
     if workload.name == "auth":
@@ -233,7 +237,7 @@ def deployment(workload: Workload) -> dict[str, Any]:
         "kind": "Deployment",
         "metadata": {"name": workload.name, "labels": labels(workload.name, component)},
         "spec": {
-            "replicas": MIN_REPLICAS,
+            # no `replicas`: the HorizontalPodAutoscaler owns it (an apply would reset it)
             "revisionHistoryLimit": 3,
             "selector": {"matchLabels": selector(workload.name)},
             "strategy": {
