@@ -94,7 +94,7 @@ format: ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-generate: ## rewrite the files generated from the service registry (suite list, CI workflow, .ci/run)
+generate: ## rewrite the files generated from the service registry (suite list, CI workflow, .ci/run, deploy/k8s)
 	$(RUN) python -m inkwell_devstack.generate
 
 contracts: ## regenerate the committed OpenAPI documents under contracts/src/contracts/openapi/

@@ -326,7 +326,7 @@ set +a
 mkdir -p "$LOG_DIR"
 # The stand-ins are infrastructure, not what is under test: like pulled images, they are cached
 # (keyed by the base and their recipes, renewed weekly to pick up Debian and PyPI fixes).
-STANDINS=(postgres mongo localstack)
+STANDINS=(postgres mongo localstack redis)
 standins_key=$(
   {
     echo "$key $(date -u +%G-W%V)"

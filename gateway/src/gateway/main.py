@@ -7,11 +7,13 @@ from functools import cache
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
 from contracts.openapi import available, load_document
+from gateway.balancing import Balancer
 from gateway.core.config import GatewaySettings
 from gateway.docs import Document, merge_documents
 from gateway.metrics import proxy_metrics
@@ -47,10 +49,19 @@ AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 """Headers aiohttp would add on its own: a proxy forwards the client's, or none."""
 
 
-def upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
-    """The one pooled session to every service, for the proxy and the readiness probes."""
+def upstream_session(
+    settings: GatewaySettings, resolver: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
+    """The one pooled session to every service, for the proxy and the readiness probes;
+    ``resolver`` finds a name's addresses for the balancer (tests pass a fixed one)."""
     seconds = settings.gateway_timeout_seconds
+    balancer = Balancer(
+        resolver,
+        resolve_seconds=settings.gateway_resolve_seconds,
+        cooldown_seconds=settings.gateway_address_cooldown_seconds,
+    )
     return aiohttp.ClientSession(
+        middlewares=(balancer.middleware,) if settings.gateway_balance else (),
         connector=aiohttp.TCPConnector(
             limit=settings.gateway_max_connections,
             limit_per_host=0,
@@ -75,28 +86,34 @@ def upstream_session(settings: GatewaySettings) -> aiohttp.ClientSession:
     )
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    """Build the gateway over the services named in ``settings`` (tests run fake ones)."""
+def create_app(
+    settings: GatewaySettings | None = None, *, resolver: AbstractResolver | None = None
+) -> FastAPI:
+    """Build the gateway over the services named in ``settings`` (tests run fake ones, and
+    may give the ``resolver`` that finds the addresses of their names)."""
     settings = settings or GatewaySettings()
     services = settings.service_urls()
     table = RouteTable(routes_of(settings.registry))
     limit = settings.login_rate_limit
+    limiter = None if limit == "off" else LoginRateLimiter(limit, settings.rate_limit_storage_url)
     proxy = Proxy(
         services,
         max_body_bytes=settings.gateway_max_body_bytes,
-        limiter=None if limit == "off" else LoginRateLimiter(limit),
+        limiter=limiter,
         public_base_url=settings.gateway_public_base_url,
         timeout_seconds=settings.gateway_timeout_seconds,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with upstream_session(settings) as session:
+        async with upstream_session(settings, resolver) as session:
             app.state.http_session = proxy.session = session
             try:
                 yield
             finally:
                 proxy.session = None
+                if limiter is not None:
+                    await limiter.aclose()
 
     # The runtime's kernel, without token verification (the services verify tokens themselves)
     # and with a /readyz of its own shape (the services' states).

@@ -81,3 +81,32 @@ async def test_main_creates_the_database_and_upgrades_to_head(
     out = capsys.readouterr().out
     assert f"created database {name}" in out
     assert "migrations at head" in out
+
+
+async def test_wait_returns_once_the_database_is_at_head(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The init container of Kubernetes pods: it fails while the Job has not migrated, then
+    passes once it has."""
+    import anyio
+
+    url, name = await scratch_database("waited")
+    admin = create_async_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    monkeypatch.setenv("MIGRATE_WAIT_SECONDS", "0")
+    try:
+        # no database yet, then a database with no revision: not at head
+        assert await anyio.to_thread.run_sync(migrate.main, ["--wait", "auth_service", url]) == 1
+        await migrate.ensure_database(url)
+        assert await migrate.at_head("auth_service", url) is False
+        assert await anyio.to_thread.run_sync(migrate.main, ["auth_service", url]) == 0
+        assert await anyio.to_thread.run_sync(migrate.main, ["--wait", "auth_service", url]) == 0
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    captured = capsys.readouterr()
+    assert "auth_service: the database is not at head after 0 s" in captured.err
+    assert "auth_service: the database is at head" in captured.out

@@ -34,6 +34,7 @@ def test_default_ports_are_the_conventional_ones() -> None:
         "weather-stub": 8009,
         "s3": 4566,
         "mongo": 27017,
+        "redis": 6390,
     }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"
@@ -154,6 +155,53 @@ def test_external_stores_replace_the_stand_ins() -> None:
     assert supervisor.children["media"].env["AWS_ENDPOINT_URL_S3"] == "http://s3.local:9000"
     assert supervisor.children["preferences"].env["MONGO_URL"] == "mongodb://m.local/"
     assert supervisor.children["weather"].env["WEATHER_API_URL"] == "http://stub.local"
+
+
+def test_redis_on_request_shares_the_gateways_login_limit() -> None:
+    supervisor = Supervisor(dev_config(INKWELL_REDIS="1"))
+    supervisor.plan()
+    redis = supervisor.children["redis"]
+    assert redis.argv[1:] == [
+        "--bind", "127.0.0.1", "--port", "6390", "--save", "", "--appendonly", "no"
+    ]  # fmt: skip
+    assert supervisor.children["gateway"].env["RATE_LIMIT_STORAGE_URL"] == (
+        "redis://127.0.0.1:6390/0"
+    )
+    plain = Supervisor(dev_config())
+    plain.plan()
+    assert "redis" not in plain.children
+
+
+def test_an_external_redis_replaces_the_stand_in() -> None:
+    config = dev_config(INKWELL_REDIS="1", RATE_LIMIT_STORAGE_URL="redis://cache.local:6379/0")
+    supervisor = Supervisor(config)
+    supervisor.plan()
+    assert config.redis is False and "redis" not in supervisor.children
+
+
+def test_the_redis_stand_in_starts_answers_and_stops(tmp_path: Path) -> None:
+    from inkwell_testing.redis import free_port, ping
+
+    port = free_port()
+    config = StackConfig.from_env(
+        {"INKWELL_REDIS_PORT": str(port), "INKWELL_RUN_DIR": str(tmp_path / "run")},
+        profile="dev",
+        redis=True,
+        root=tmp_path,
+    )
+    supervisor = Supervisor(config, out=lambda _line: None)
+    supervisor.plan()
+    try:
+        supervisor.start("redis")
+        supervisor.wait_ready(["redis"])
+        assert ping("127.0.0.1", port)
+        assert (
+            Row("redis", f"redis://127.0.0.1:{port}/0", f"up ({supervisor.children['redis'].what})")
+            in supervisor.table()
+        )
+    finally:
+        supervisor.down()
+    assert not ping("127.0.0.1", port)
 
 
 def test_a_second_lock_names_the_first_holder(tmp_path: Path) -> None:

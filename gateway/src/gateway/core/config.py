@@ -50,6 +50,15 @@ class GatewayBaseSettings(ServiceSettings):
     rewritten to it. Unset: the scheme and ``Host`` of each request."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
+    gateway_balance: bool = True
+    """Spread requests over every address of a service's name, round robin (balancing.py)."""
+    gateway_resolve_seconds: float = Field(default=5.0, ge=0)
+    """How long a service name's addresses are reused before it is resolved again."""
+    gateway_address_cooldown_seconds: float = Field(default=10.0, ge=0)
+    """How long an address that refused a connection is skipped."""
+    rate_limit_storage_url: str | None = None
+    """Where the login limit counts: ``redis://host:6379/0`` (or ``rediss://``) shares it
+    between every gateway; unset, each gateway counts in its own memory."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Origins allowed by CORS: a JSON list or a comma-separated string. Empty: no CORS."""
 
@@ -70,6 +79,15 @@ class GatewayBaseSettings(ServiceSettings):
                 f"must be like '10/minute' or '5 per 30 seconds', or 'off'; got {value!r}"
             ) from exc
         return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://")):
+            raise ValueError(f"must be a redis:// or rediss:// URL; got {value!r}")
+        return value.strip()
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -5,27 +5,23 @@ from fastapi import FastAPI
 from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender
+from auth_service.keys import KeySet, load_key_set
 from auth_service.passwords import make_password_hash
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
 from inkwell_runtime.jwt import SigningKey, StaticKeySource, TokenVerifier
 
 
-def load_signing_key(settings: AuthSettings) -> SigningKey:
-    """The configured key, or (development and test only) an ephemeral one."""
-    if settings.jwt_private_key is not None:
-        return SigningKey(settings.jwt_private_key.get_secret_value(), kid=settings.jwt_key_id)
-    return SigningKey.generate()
-
-
 def create_app(
     settings: AuthSettings | None = None,
     *,
     signing_key: SigningKey | None = None,
+    key_set: KeySet | None = None,
     email_sender: EmailSender | None = None,
 ) -> FastAPI:
+    """``signing_key`` (one key) or ``key_set`` replace the configured keys (tests)."""
     settings = settings or AuthSettings()
-    key = signing_key or load_signing_key(settings)
+    keys = key_set or (KeySet([signing_key]) if signing_key else load_key_set(settings))
     app = build_service_app(
         settings,
         name="auth",
@@ -33,12 +29,13 @@ def create_app(
         routers=[auth.router, users.router],
         readiness_checks={"database": database_ready},
         lifespan=database_lifespan(settings.database_url),
-        # auth verifies its own tokens against its own key: no HTTP round trip to itself.
+        # auth verifies its own tokens against its own key set: no HTTP round trip to itself.
         token_verifier=TokenVerifier(
-            StaticKeySource(key.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            StaticKeySource(keys.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         ),
     )
-    app.state.signing_key = key
+    app.state.key_set = keys
+    app.state.signing_key = keys.signing
     app.state.password_hash = make_password_hash(
         settings.argon2_time_cost, settings.argon2_memory_kib
     )

@@ -31,6 +31,7 @@ STAND_IN_PORTS: dict[str, tuple[int, int]] = {
     "weather-stub": (8009, 9),
     "s3": (4566, 10),
     "mongo": (27017, 11),
+    "redis": (6390, 12),  # not 6379: a Redis of the machine's own may be there
 }
 """The stand-ins' conventional ports and their offsets from a port base. The services' come from
 the registry (``contracts.registry``: the gateway at offset 0, each service at its own)."""
@@ -145,6 +146,8 @@ class StackConfig:
     weather_api_url: str | None = None
     """``WEATHER_API_URL`` for the weather service; ``None``: the service's default."""
     weather_stub: bool = False
+    redis: bool = False
+    """Run a throwaway ``redis-server`` and share the gateway's login limit through it."""
     reset: bool = False
     """Drop the databases, wipe the Mongo file: every start begins empty (the e2e profile)."""
     service_env: Mapping[str, str] = field(default_factory=dict)
@@ -172,6 +175,10 @@ class StackConfig:
             self.mongo_url_override
             or f"mongodb://{self.host}:{self.ports['mongo']}/?directConnection=true"
         )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.host}:{self.ports['redis']}/0"
 
     @property
     def log_dir(self) -> Path:
@@ -208,17 +215,24 @@ class StackConfig:
         profile: Profile = "dev",
         weather_stub: bool | None = None,
         reset: bool | None = None,
+        redis: bool | None = None,
         root: Path | None = None,
     ) -> "StackConfig":
         env = os.environ if env is None else env
         root = root or find_root()
         if profile == "e2e":
             return cls._e2e(env, root)
-        return cls._dev(env, root, weather_stub=weather_stub, reset=reset)
+        return cls._dev(env, root, weather_stub=weather_stub, reset=reset, redis=redis)
 
     @classmethod
     def _dev(
-        cls, env: Mapping[str, str], root: Path, *, weather_stub: bool | None, reset: bool | None
+        cls,
+        env: Mapping[str, str],
+        root: Path,
+        *,
+        weather_stub: bool | None,
+        reset: bool | None,
+        redis: bool | None = None,
     ) -> "StackConfig":
         registry = current()
         raw_base = env.get("INKWELL_PORT_BASE")
@@ -250,6 +264,9 @@ class StackConfig:
             mongo_url_override=env.get("MONGO_URL"),
             weather_api_url=None if stub else env.get("WEATHER_API_URL"),
             weather_stub=stub,
+            # RATE_LIMIT_STORAGE_URL set: the gateway uses that Redis, none is started
+            redis=(redis if redis is not None else _flag(env.get("INKWELL_REDIS")))
+            and not env.get("RATE_LIMIT_STORAGE_URL"),
             reset=bool(reset),
             start_timeout=float(env.get("INKWELL_START_TIMEOUT", "120")),
             registry=registry,

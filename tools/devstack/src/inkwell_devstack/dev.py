@@ -1,6 +1,6 @@
 """``make dev``: the whole of Inkwell as local processes, until Ctrl-C.
 
-    python -m inkwell_devstack.dev [--weather-stub] [--fresh]
+    python -m inkwell_devstack.dev [--weather-stub] [--redis] [--fresh]
 
 Starts PostgreSQL's databases (migrated), an S3 endpoint, a Mongo endpoint, the five services
 and the gateway; waits for every ``/readyz``; prints a table; then watches the children until
@@ -8,7 +8,7 @@ SIGINT or SIGTERM, when it stops every one of them. Settings come from the envir
 services' own (``DATABASE_URL``, ``WEATHER_API_URL``, ``MONGO_URL``, ``AWS_ENDPOINT_URL_S3``,
 ``LOGIN_RATE_LIMIT``, ...) and the runner's (``INKWELL_PORT_BASE``, ``INKWELL_<NAME>_PORT``,
 ``INKWELL_DATA_DIR``, ``INKWELL_RUN_DIR``, ``INKWELL_S3``, ``INKWELL_WEATHER_STUB``,
-``INKWELL_START_TIMEOUT``); docs/running-locally.md lists them.
+``INKWELL_REDIS``, ``INKWELL_START_TIMEOUT``); docs/running-locally.md lists them.
 """
 
 import argparse
@@ -40,6 +40,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(for machines without internet; env INKWELL_WEATHER_STUB=1)",
     )
     parser.add_argument(
+        "--redis",
+        action="store_true",
+        default=None,
+        help="run a throwaway redis-server (Debian's package) and share the gateway's login "
+        "limit through it, as several gateways would (env INKWELL_REDIS=1)",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="start empty: drop the auth and content databases and the Mongo data first",
@@ -51,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = StackConfig.from_env(
-            profile="dev", weather_stub=args.weather_stub, reset=args.fresh
+            profile="dev", weather_stub=args.weather_stub, reset=args.fresh, redis=args.redis
         )
     except ConfigError as exc:
         print(f"inkwell dev: {exc}", file=sys.stderr)

@@ -49,10 +49,12 @@ from inkwell_devstack.processes import (
     terminate,
 )
 from inkwell_devstack.report import Row
+from inkwell_testing.redis import ping as redis_ping
+from inkwell_testing.redis import redis_server_argv
 
 WEATHER_STUB_FACTORY = "inkwell_devstack.stubs.weather:create_app"
 POLL_SECONDS = 0.1
-STAND_INS = ("s3", "mongo", "weather-stub")
+STAND_INS = ("s3", "mongo", "redis", "weather-stub")
 
 Out = Callable[[str], None]
 
@@ -137,6 +139,8 @@ class Supervisor:
             )
         else:
             self.skipped["mongo"] = f"external: {cfg.mongo_url}"
+        if cfg.redis:
+            self._add_redis()
         if cfg.weather_stub and any(service.third_party for service in registry):
             stub_env = {**os.environ, **cfg.service_env}
             self._add_uvicorn("weather-stub", WEATHER_STUB_FACTORY, stub_env, "/healthz")
@@ -199,6 +203,21 @@ class Supervisor:
             probe=http_probe(url + ready_path),
         )
 
+    def _add_redis(self) -> None:
+        cfg = self.config
+        try:
+            argv = redis_server_argv(cfg.host, cfg.ports["redis"])
+        except FileNotFoundError as exc:
+            raise StackError(f"--redis (INKWELL_REDIS=1): {exc}") from exc
+        self._add(
+            "redis",
+            argv,
+            dict(os.environ),
+            address=cfg.redis_url,
+            what="redis-server (the gateway's login limit; nothing saved)",
+            probe=lambda _client: redis_ping(cfg.host, cfg.ports["redis"]),
+        )
+
     def _add_localstack(self) -> None:
         cfg = self.config
         if not module_available("localstack.runtime.main:"):
@@ -242,6 +261,8 @@ class Supervisor:
             env[f"{registry[other].env_name}_URL"] = cfg.url(other)
         if name == "gateway":
             env.setdefault("UVICORN_HTTP", "gateway.edge:EdgeProtocol")  # header/body limits
+            if cfg.redis:
+                env["RATE_LIMIT_STORAGE_URL"] = cfg.redis_url
             env.update(cfg.service_env)
             return env
         service = registry[name]
@@ -400,7 +421,11 @@ class Supervisor:
 
     def down(self) -> None:
         """Stop everything, newest first: the gateway, the services, then the stand-ins."""
-        waves = [["gateway"], [*self.config.registry.names, "weather-stub"], ["mongo", "s3"]]
+        waves = [
+            ["gateway"],
+            [*self.config.registry.names, "weather-stub"],
+            ["mongo", "s3", "redis"],
+        ]
         for wave in waves:
             terminate([self.children[n] for n in wave if n in self.children])
         self._http.close()
@@ -429,8 +454,13 @@ class Supervisor:
         if "weather-stub" in self.children:
             stub = cfg.url("weather-stub")
             rows.append(Row("weather-stub", stub, self._http_status(f"{stub}/healthz", ok="up")))
-        for name, label in (("s3", cfg.s3_endpoint), ("mongo", cfg.mongo_url)):
-            if not cfg.registry.storing(name):
+        stores = (
+            ("s3", cfg.s3_endpoint, bool(cfg.registry.storing("s3"))),
+            ("mongo", cfg.mongo_url, bool(cfg.registry.storing("mongo"))),
+            ("redis", cfg.redis_url, cfg.redis),
+        )
+        for name, label, used in stores:
+            if not used:
                 continue
             if name in self.children:
                 child = self.children[name]

@@ -8,6 +8,7 @@ from pwdlib import PasswordHash
 from auth_service import accounts
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
+from auth_service.keys import KeySet
 from auth_service.models import User
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
@@ -20,6 +21,7 @@ __all__ = [
     "CurrentUser",
     "DbSession",
     "Hasher",
+    "Keys",
     "Mailer",
     "Settings",
     "Signer",
@@ -27,6 +29,7 @@ __all__ = [
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_key_set",
     "get_password_hash",
     "get_settings",
     "get_signing_key",
@@ -35,6 +38,7 @@ __all__ = [
 
 get_settings = state_dependency("settings")
 get_signing_key = state_dependency("signing_key")
+get_key_set = state_dependency("key_set")
 get_password_hash = state_dependency("password_hash")
 get_email_sender = state_dependency("email_sender")
 
@@ -42,6 +46,7 @@ get_email_sender = state_dependency("email_sender")
 Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
 Hasher = Annotated[PasswordHash, Depends(get_password_hash)]
+Keys = Annotated[KeySet, Depends(get_key_set)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth_service import accounts
-from auth_service.api.deps import DbSession, Hasher, Mailer, Settings, Signer
+from auth_service.api.deps import DbSession, Hasher, Keys, Mailer, Settings, Signer
 from auth_service.email import send_password_reset_email
 from auth_service.models import User
 from auth_service.schemas import (
@@ -89,10 +89,11 @@ async def login(
 
 
 @router.get("/jwks.json")
-async def jwks(signer: Signer, response: Response) -> dict[str, Any]:
-    """The public key(s) tokens are signed with; other services verify against these."""
+async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
+    """Every published public key (the signing one and those being added or retired); other
+    services verify tokens against these."""
     response.headers["Cache-Control"] = "public, max-age=300"
-    return signer.jwks()
+    return keys.jwks()
 
 
 @router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED, response_model=Message)

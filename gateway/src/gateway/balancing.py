@@ -1,0 +1,118 @@
+"""Per-request balancing across every address of a service's name (an aiohttp client middleware).
+
+A pool keyed by host name sticks to the replicas it first connected to: kept-alive connections
+are reused, and the name is resolved only for new ones. Here each request picks the next
+address of its service's name, round robin, and goes to that address (the ``Host`` header
+still names the service), so each replica has its own kept-alive connections and gets its
+share of requests. Names are re-resolved every ``resolve_seconds`` (replicas come and go); an
+address that refused a connection is skipped for ``cooldown_seconds``, then tried again, and
+the request goes to the next address at once (nothing was sent). In Kubernetes this wants a
+headless Service (``clusterIP: None``), whose name resolves to every ready pod.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
+from aiohttp.abc import AbstractResolver
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Name:
+    addresses: list[str] = field(default_factory=list)
+    resolved_at: float = float("-inf")
+    turn: int = 0
+
+
+class Balancer:
+    def __init__(
+        self,
+        resolver: AbstractResolver | None = None,
+        *,
+        resolve_seconds: float = 5.0,
+        cooldown_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._resolver = resolver or aiohttp.ThreadedResolver()
+        self.resolve_seconds = resolve_seconds
+        self.cooldown_seconds = cooldown_seconds
+        self._clock = clock
+        self._names: dict[tuple[str, int], _Name] = {}
+        self._failed_until: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """Every address of ``host`` (re-resolved when stale); the name itself when it has
+        none or is an address already."""
+        if _is_address(host):
+            return [host]
+        entry = self._names.setdefault((host, port), _Name())
+        if self._clock() - entry.resolved_at >= self.resolve_seconds:
+            async with self._lock:
+                if self._clock() - entry.resolved_at >= self.resolve_seconds:
+                    await self._resolve(host, port, entry)
+        return entry.addresses or [host]
+
+    async def _resolve(self, host: str, port: int, entry: _Name) -> None:
+        try:
+            found = await self._resolver.resolve(host, port, family=socket.AF_UNSPEC)
+        except OSError as exc:
+            # keep what was known: a DNS blip must not stop traffic to live replicas
+            logger.warning("could not resolve %s: %s", host, exc)
+        else:
+            entry.addresses = sorted({item["host"] for item in found})
+        entry.resolved_at = self._clock()
+
+    def order(self, host: str, port: int, addresses: list[str]) -> list[str]:
+        """The addresses to try, starting with this request's turn; cooling-down ones last."""
+        entry = self._names.get((host, port))
+        start = 0
+        if entry is not None:
+            start = entry.turn % len(addresses)
+            entry.turn += 1
+        rotated = addresses[start:] + addresses[:start]
+        now = self._clock()
+        healthy = [a for a in rotated if self._failed_until.get(a, 0.0) <= now]
+        return healthy + [a for a in rotated if a not in healthy]
+
+    def failed(self, address: str) -> None:
+        self._failed_until[address] = self._clock() + self.cooldown_seconds
+
+    async def middleware(
+        self, request: ClientRequest, handler: ClientHandlerType
+    ) -> ClientResponse:
+        url = request.url
+        host, port = url.raw_host, url.port
+        if host is None or port is None or url.scheme != "http":
+            # https: the certificate names the service, not its addresses
+            return await handler(request)
+        candidates = self.order(host, port, await self.addresses(host, port))
+        for attempt, address in enumerate(candidates):
+            request.url = url.with_host(address) if address != host else url
+            try:
+                return await handler(request)
+            except aiohttp.ClientConnectorError:
+                # refused or unreachable: the request was not sent, so the next one may take it
+                self.failed(address)
+                if attempt == len(candidates) - 1:
+                    raise
+                logger.warning(
+                    "%s (%s) refused a connection; trying the next address", host, address
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,182 @@
+"""Balancing: each request to a service goes to the next address of its name (three replicas
+on 127.0.0.1-3, one port, one name that a fixed resolver answers)."""
+
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.test_utils import RawTestServer
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from gateway.balancing import Balancer
+from gateway.core.config import GatewaySettings
+from gateway.main import create_app
+
+from .conftest import gateway_client
+
+pytestmark = pytest.mark.anyio
+NAME = "content.test"
+ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+
+
+class FixedResolver(AbstractResolver):
+    """DNS for the test: a name → the addresses it has now (tests change them)."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.addresses = addresses
+        self.lookups = 0
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.lookups += 1
+        if host != NAME or not self.addresses:
+            raise OSError(f"no address for {host}")
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=socket.AF_INET, proto=0, flags=0)
+            for a in self.addresses
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+class Replica:
+    def __init__(self, address: str, port: int, served: Counter[str], hosts: set[str]) -> None:
+        async def handle(request: web.BaseRequest) -> web.Response:
+            served[address] += 1
+            hosts.add(request.headers["Host"])
+            return web.json_response({"replica": address})
+
+        self.server = RawTestServer(handle, host=address, port=port)
+
+
+def common_port() -> int:
+    """A port free on every replica address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def replicas() -> AsyncIterator[dict[str, Any]]:
+    port = common_port()
+    served: Counter[str] = Counter()
+    hosts: set[str] = set()
+    running = {a: Replica(a, port, served, hosts) for a in ADDRESSES}
+    for replica in running.values():
+        await replica.server.start_server()
+    yield {"port": port, "served": served, "hosts": hosts, "running": running}
+    for replica in running.values():
+        await replica.server.close()
+
+
+async def gateway(
+    settings: GatewaySettings, port: int, resolver: FixedResolver, **update: Any
+) -> FastAPI:
+    return create_app(
+        settings.model_copy(
+            update={"content_url": f"http://{NAME}:{port}", "gateway_resolve_seconds": 0, **update}
+        ),
+        resolver=resolver,
+    )
+
+
+async def get_posts(app: FastAPI, count: int) -> list[int]:
+    codes = []
+    async with gateway_client(app) as client:
+        for _ in range(count):
+            codes.append((await client.get("/api/posts")).status_code)
+    return codes
+
+
+async def test_three_replicas_share_300_requests(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    app = await gateway(settings, replicas["port"], FixedResolver(list(ADDRESSES)))
+    async with LifespanManager(app):
+        assert await get_posts(app, 300) == [200] * 300
+
+    served = replicas["served"]
+    assert set(served) == set(ADDRESSES)
+    assert all(served[a] >= 0.2 * 300 for a in ADDRESSES), served
+    # the services still see their own name, not an address
+    assert replicas["hosts"] == {f"{NAME}:{replicas['port']}"}
+
+
+async def test_a_stopped_replica_is_skipped_and_a_new_one_joins(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    resolver = FixedResolver(list(ADDRESSES))
+    app = await gateway(settings, replicas["port"], resolver)
+    async with LifespanManager(app):
+        await replicas["running"]["127.0.0.2"].server.close()
+        replicas["served"].clear()
+        # its connections were refused: every request went to the next address instead
+        assert await get_posts(app, 30) == [200] * 30
+        assert set(replicas["served"]) == {"127.0.0.1", "127.0.0.3"}
+
+        # scaled down (the name no longer has it) and up (a fourth replica)
+        extra = Replica("127.0.0.4", replicas["port"], replicas["served"], replicas["hosts"])
+        await extra.server.start_server()
+        try:
+            resolver.addresses = ["127.0.0.1", "127.0.0.3", "127.0.0.4"]
+            replicas["served"].clear()
+            assert await get_posts(app, 30) == [200] * 30
+            assert replicas["served"] == Counter(
+                {"127.0.0.1": 10, "127.0.0.3": 10, "127.0.0.4": 10}
+            )
+        finally:
+            await extra.server.close()
+    assert resolver.lookups >= 2
+
+
+async def test_with_balancing_off_the_name_is_used_as_is(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    resolver = FixedResolver(list(ADDRESSES))
+    app = await gateway(settings, replicas["port"], resolver, gateway_balance=False)
+    async with LifespanManager(app):
+        # nothing resolves content.test outside the balancer: the gateway answers 503
+        assert set(await get_posts(app, 2)) == {503}
+    assert resolver.lookups == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_failed_address_comes_back_after_its_cooldown() -> None:
+    clock = Clock()
+    balancer = Balancer(
+        FixedResolver(list(ADDRESSES)), resolve_seconds=5, cooldown_seconds=10, clock=clock
+    )
+    addresses = await balancer.addresses(NAME, 80)
+    assert addresses == ADDRESSES
+    balancer.failed("127.0.0.1")
+    firsts = [balancer.order(NAME, 80, addresses)[0] for _ in range(6)]
+    assert "127.0.0.1" not in firsts  # tried last, while cooling down
+    clock.now = 10
+    firsts = [balancer.order(NAME, 80, addresses)[0] for _ in range(3)]
+    assert sorted(firsts) == ADDRESSES
+
+
+async def test_a_name_that_stops_resolving_keeps_its_last_addresses() -> None:
+    clock = Clock()
+    resolver = FixedResolver(list(ADDRESSES))
+    balancer = Balancer(resolver, resolve_seconds=5, clock=clock)
+    assert await balancer.addresses(NAME, 80) == ADDRESSES
+    assert await balancer.addresses("127.0.0.9", 80) == ["127.0.0.9"]  # an address already
+    assert await balancer.addresses("elsewhere.test", 80) == ["elsewhere.test"]
+    clock.now = 5
+    resolver.addresses = []
+    assert await balancer.addresses(NAME, 80) == ADDRESSES  # a DNS blip stops nothing
