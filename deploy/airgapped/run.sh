@@ -18,8 +18,8 @@
 #               undone: its bridges and iptables rules, its mounts, its temp folder (the cache
 #               is kept); also on failure or Ctrl-C
 #
-# Needs root (dockerd, debootstrap, apt), ~13 GiB of memory or disk for the engine's data, and
-# 4-11 minutes. Settings:
+# Needs root (dockerd, debootstrap, apt, iptables), ~4 GB of memory (a tmpfs) or disk for the
+# engine's data, ~1 GB of cache, and 4-11 minutes. Settings:
 #   AIRGAPPED_PORT_BASE   host ports: gateway BASE, weather stub +9, S3 +10, Mongo +11,
 #                         PostgreSQL +12 (default 28000; each must be free)
 #   AIRGAPPED_KEEP=1      leave the stack and dockerd running; prints how to reach them and the
@@ -59,9 +59,11 @@ if [ "${1:-}" = --stop ]; then
   owner_alive "$record" && die "its run (pid $(record_get "$record" owner)) is still going: Ctrl-C it"
   project=$(record_get "$record" project)
   docker_host=$(record_get "$record" docker_host)
-  if [ -n "$project" ] && [ -n "$docker_host" ]; then
+  if [ -n "$project" ]; then
+    # (the engine the run used: its own, or one that already answered, maybe on the default socket)
+    if [ -n "$docker_host" ]; then export DOCKER_HOST=$docker_host; else unset DOCKER_HOST; fi
     log "docker compose -p $project down --volumes"
-    DOCKER_HOST=$docker_host DOCKER_CONFIG=$dir/config timeout 120 \
+    DOCKER_CONFIG=$dir/config timeout 120 \
       docker compose -p "$project" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1 ||
       log "compose down failed (a private engine goes away below anyway)"
   fi

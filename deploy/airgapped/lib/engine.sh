@@ -16,6 +16,7 @@ IPTABLES_TABLES=(filter nat)
 # a rule is docker's when it sits in or jumps to a DOCKER* chain, or names one of its bridges
 DOCKER_RULE='^-A DOCKER|-[jg] DOCKER|docker0|br-[0-9a-f]{12}'
 DOCKER_BRIDGE='^(docker0|br-[0-9a-f]{12})$'
+IP_FORWARD=${AIRGAPPED_TEST_IP_FORWARD:-/proc/sys/net/ipv4/ip_forward} # (a plain file in the tests)
 
 # alive and not a zombie (a child of this shell stays a zombie until it is waited for)
 running() { [ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
@@ -146,7 +147,7 @@ snapshot_network() {
   local dir=$1 cmd table
   mkdir -p "$dir"
   bridges >"$dir/bridges"
-  cat /proc/sys/net/ipv4/ip_forward >"$dir/ip_forward" 2>/dev/null || true
+  cat "$IP_FORWARD" >"$dir/ip_forward" 2>/dev/null || true
   for cmd in "${IPTABLES_CMDS[@]}"; do
     command -v "$cmd" >/dev/null || continue
     for table in "${IPTABLES_TABLES[@]}"; do
@@ -159,7 +160,7 @@ snapshot_network() {
 # since the snapshot; put back a policy or ip_forward dockerd changed (it sets FORWARD to DROP
 # when it turns forwarding on).
 restore_network() {
-  local dir=$1 cmd table before rule chain policy now link
+  local dir=$1 cmd table before rule chain policy now link own
   local -a new_chains
   for cmd in "${IPTABLES_CMDS[@]}"; do
     for table in "${IPTABLES_TABLES[@]}"; do
@@ -182,14 +183,14 @@ restore_network() {
     done
   done
   if [ -s "$dir/ip_forward" ]; then
-    cat "$dir/ip_forward" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
+    cat "$dir/ip_forward" >"$IP_FORWARD" 2>/dev/null
   fi
   # the engine's bridges (as it listed them, or, if it was gone, docker-named ones that are new)
-  {
-    cat "$dir/engine-bridges" 2>/dev/null
-    [ -s "$dir/engine-bridges" ] || bridges | grep -E "$DOCKER_BRIDGE"
-  } | sort -u | grep -vxF -f "$dir/bridges" | while read -r link; do
-    [ -n "$link" ] && ip link show "$link" >/dev/null 2>&1 && ip link delete "$link"
+  own=$(cat "$dir/engine-bridges" 2>/dev/null || true)
+  [ -n "$own" ] || own=$(bridges | grep -E "$DOCKER_BRIDGE" || true)
+  for link in $(printf '%s\n' "$own" | sort -u); do
+    grep -qxF -- "$link" "$dir/bridges" 2>/dev/null && continue # there before
+    if ip link show "$link" >/dev/null 2>&1; then ip link delete "$link" || log "could not delete bridge $link"; fi
   done
   return 0
 }
