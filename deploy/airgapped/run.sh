@@ -88,7 +88,7 @@ teardown() {
     record 1
     summary
     bold "kept running (AIRGAPPED_KEEP=1):"
-    log "export DOCKER_HOST=$DOCKER_HOST DOCKER_CONFIG=$DOCKER_CONFIG INKWELL_BASE_IMAGE=$INKWELL_BASE_IMAGE"
+    log "export DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock} DOCKER_CONFIG=$DOCKER_CONFIG INKWELL_BASE_IMAGE=$INKWELL_BASE_IMAGE"
     log "docker compose -p $COMPOSE_PROJECT ${COMPOSE_FILES[*]} ps"
     log "gateway: ${GATEWAY_URL:-}"
     log "stop and undo everything (stack, dockerd, mounts, network rules, folder): $(stop_line "$WORK")"
