@@ -19,7 +19,7 @@
 #               is kept); also on failure or Ctrl-C
 #
 # Needs root (dockerd, debootstrap, apt, iptables), ~4 GB of memory (a tmpfs) or disk for the
-# engine's data, ~1 GB of cache, and 4-11 minutes. Settings:
+# engine's data, ~1.3 GB of cache, and 4-11 minutes. Settings:
 #   AIRGAPPED_PORT_BASE   host ports: gateway BASE, weather stub +9, S3 +10, Mongo +11,
 #                         PostgreSQL +12 (default 28000; each must be free)
 #   AIRGAPPED_KEEP=1      leave the stack and dockerd running; prints how to reach them and the
@@ -135,7 +135,7 @@ mkdir -p "$STATE_DIR" "$CACHE_DIR"
 chmod 0700 "$STATE_DIR"
 exec 9>"$STATE_DIR/lock"
 if ! flock --nonblock 9; then
-  log "another air-gapped run holds $STATE_DIR/lock: waiting for it"
+  log "another air-gapped run holds $STATE_DIR/lock: waiting for it; held by $(holders "$STATE_DIR/lock")"
   flock 9
 fi
 WORK=$(mktemp -d /tmp/inkwell-airgapped.XXXXXX)

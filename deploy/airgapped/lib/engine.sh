@@ -26,6 +26,18 @@ proc_start() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
 
 bridges() { ip -o link show type bridge 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}'; }
 
+# the processes that hold file $1 open (e.g. the run lock): "pid (command)" each
+holders() {
+  local fd pid
+  for fd in /proc/[0-9]*/fd/*; do
+    [ "$(readlink "$fd" 2>/dev/null)" = "$1" ] || continue
+    pid=${fd#/proc/}
+    pid=${pid%%/*}
+    [ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue # this run itself
+    printf '%s (%s) ' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)"
+  done
+}
+
 # ------------------------------------------------------------------------------ run records
 record_file() { printf '%s/runs/%s' "$STATE_DIR" "$(basename "$1")"; }
 record_get() { sed -n "s/^$2=//p" "$1" 2>/dev/null | head -1; }

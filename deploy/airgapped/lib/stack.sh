@@ -14,7 +14,8 @@ project_name() {
   printf 'inkwell-e2e-airgapped-%s\n' "$(tr '[:upper:]' '[:lower:]' <<<"$suffix")"
 }
 
-compose() { docker compose -p "$COMPOSE_PROJECT" "${COMPOSE_FILES[@]}" "$@"; }
+# (9>&-: the run lock is run.sh's; a compose left behind by a killed run must not hold it)
+compose() { docker compose -p "$COMPOSE_PROJECT" "${COMPOSE_FILES[@]}" "$@" 9>&-; }
 
 # Host ports: BASE, +9, +10, +11, +12 must all be free on 127.0.0.1 (the next free range of 100
 # is tried unless AIRGAPPED_PORT_BASE was given). Exports the INKWELL_*_PORT of docker-compose.yml.
