@@ -184,5 +184,5 @@ phase e2e
 export_e2e_settings
 # what `make e2e` runs
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of arguments
-scripts/uv run --frozen pytest e2e/tests ${PYTEST_ARGS:-}
+scripts/uv run --frozen pytest e2e/tests ${PYTEST_ARGS:-} 9>&- # (the lock is this script's)
 end_phase
