@@ -6,7 +6,7 @@
 # PACKAGE is the uv workspace package to install, APP the app factory uvicorn serves
 # (`python -m inkwell_runtime.serve APP`), PORT where it listens, HEALTH_PATH what the healthcheck asks for.
 # BASE_IMAGE may be any Debian-like image with python3.13 (and its venv module) on PATH:
-# python:3.13-slim by default; the air-gapped run (e2e/airgapped/run.sh) passes a debootstrapped
+# python:3.13-slim by default; the air-gapped run (deploy/airgapped/run.sh) passes a debootstrapped
 # Debian trixie. Both stages use it, so the venv's interpreter path is the same in both.
 ARG BASE_IMAGE=python:3.13-slim
 

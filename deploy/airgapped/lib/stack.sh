@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# deploy/airgapped/run.sh: the compose stack of one run. Its own project name (never the user's
+# `inkwell`, so `down --volumes` can only remove what this run brought up), its host ports,
+# the build (stand-ins cached like pulled images), `up --wait`, and the e2e suite's settings.
+# Needs: output.sh, ROOT, CACHE_DIR, LOG_DIR, BASE_KEY.
+
+COMPOSE_FILES=(-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env)
+STANDINS=(postgres mongo localstack redis)
+COMPOSE_PROJECT=""
+
+# the compose project of the run whose folder is $1: inkwell-e2e-airgapped-<the folder's suffix>
+project_name() {
+  local suffix=${1##*.}
+  printf 'inkwell-e2e-airgapped-%s\n' "$(tr '[:upper:]' '[:lower:]' <<<"$suffix")"
+}
+
+# (9>&-: the run lock is run.sh's; a compose left behind by a killed run must not hold it)
+compose() { docker compose -p "$COMPOSE_PROJECT" "${COMPOSE_FILES[@]}" "$@" 9>&-; }
+
+# Host ports: BASE, +9, +10, +11, +12 must all be free on 127.0.0.1 (the next free range of 100
+# is tried unless AIRGAPPED_PORT_BASE was given). Exports the INKWELL_*_PORT of docker-compose.yml.
+ports_free() {
+  "$ROOT/.venv/bin/python" - "$@" <<'PY'
+import socket, sys
+for port in map(int, sys.argv[1:]):
+    with socket.socket() as s:
+        # as docker-proxy binds: a port whose old connections are in TIME_WAIT is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            sys.exit(f"  port {port} on 127.0.0.1 is taken")
+PY
+}
+
+choose_ports() {
+  local start=${AIRGAPPED_PORT_BASE:-28000} base attempt
+  for attempt in $(seq 0 9); do
+    base=$((start + 100 * attempt))
+    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)); then break; fi
+    [ -z "${AIRGAPPED_PORT_BASE:-}" ] && [ "$attempt" -lt 9 ] ||
+      die "no free ports at $base..$((base + 12)): set AIRGAPPED_PORT_BASE to a free range"
+  done
+  export INKWELL_GATEWAY_PORT=$base
+  export INKWELL_WEATHER_STUB_PORT=$((base + 9))
+  export INKWELL_S3_PORT=$((base + 10))
+  export INKWELL_MONGO_PORT=$((base + 11))
+  export INKWELL_POSTGRES_PORT=$((base + 12))
+}
+
+# The stand-ins are infrastructure, not what is under test: like pulled images, they are cached
+# (keyed by the base and their recipes, renewed weekly to pick up Debian and PyPI fixes).
+build_images() {
+  local standins_key standins_tar name
+  local -a to_build=() images=()
+  standins_key=$(
+    {
+      echo "$BASE_KEY $(date -u +%G-W%V)"
+      find deploy/airgapped/compose.yml "${STANDINS[@]/#/deploy/airgapped/}" -type f |
+        LC_ALL=C sort | xargs sha256sum
+    } | sha256sum | cut -c1-16
+  )
+  standins_tar=$CACHE_DIR/airgapped-standins-$standins_key.tar
+  if [ -s "$standins_tar" ]; then
+    log "loading the stand-ins (${STANDINS[*]}) from the cache ($standins_tar)"
+    docker load --quiet --input "$standins_tar" >/dev/null
+    mapfile -t to_build < <(compose config --services | grep -vxF -f <(printf '%s\n' "${STANDINS[@]}"))
+  fi
+  log "building ${to_build[*]:-everything} (log: $LOG_DIR/build.log)"
+  compose build --progress plain "${to_build[@]}" >"$LOG_DIR/build.log" 2>&1 ||
+    { tail -40 "$LOG_DIR/build.log"; die "build failed"; }
+  if [ ! -s "$standins_tar" ]; then
+    rm -f "$CACHE_DIR"/airgapped-standins-*.tar
+    for name in "${STANDINS[@]}"; do images+=("inkwell/airgapped-$name:dev"); done
+    docker save --output "$standins_tar.partial" "${images[@]}" && mv "$standins_tar.partial" "$standins_tar"
+    log "stand-ins cached as $standins_tar ($(du -h "$standins_tar" | cut -f1))"
+  fi
+  docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | { grep -E '^  inkwell/' || true; } | sort
+}
+
+stack_up() {
+  # (compose's per-container progress lines are left out; its errors are not)
+  # (no --build: the build phase built everything just now, and the cached stand-ins stay as loaded)
+  if ! compose up --wait 2>&1 | { grep -vE '^ *(Container|Network|Volume) .* (Creat|Start|Wait|Runn|Heal|Exit)' || true; }; then
+    die "docker compose up --wait failed"
+  fi
+  compose ps --format '  {{.Service}}: {{.Status}}'
+  export GATEWAY_URL=http://127.0.0.1:$INKWELL_GATEWAY_PORT
+  log "gateway: $GATEWAY_URL (compose project $COMPOSE_PROJECT)"
+}
+
+# what the e2e suite needs to find this stack (and its stores)
+export_e2e_settings() {
+  export E2E_STACK=compose
+  export E2E_COMPOSE_PROJECT=$COMPOSE_PROJECT
+  export E2E_COMPOSE_FILES=docker-compose.yml,deploy/airgapped/compose.yml
+  export E2E_COMPOSE_ENV_FILE=deploy/e2e.env
+  export E2E_COMPOSE_KEEP=1 # run.sh tears down (and keeps the logs when something failed)
+  export E2E_S3_ENDPOINT=http://127.0.0.1:$INKWELL_S3_PORT
+  export E2E_S3_BUCKET=inkwell-media
+  export E2E_MONGO_URL="mongodb://127.0.0.1:$INKWELL_MONGO_PORT/?directConnection=true"
+  export E2E_MONGO_DATABASE=inkwell
+  export E2E_AUTH_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_auth
+  export E2E_CONTENT_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_content
+  export E2E_WEATHER_STUB_URL=http://127.0.0.1:$INKWELL_WEATHER_STUB_PORT
+}
+
+# When the run failed, the containers' states and logs go to LOG_DIR; then down --volumes (this
+# run's project only).
+stack_down() {
+  local status=$1
+  if [ "$status" != 0 ]; then
+    mkdir -p "$LOG_DIR"
+    compose ps -a >"$LOG_DIR/ps.txt" 2>&1
+    compose logs --no-color --timestamps >"$LOG_DIR/compose.log" 2>&1
+    log "containers and their logs: $LOG_DIR/ps.txt, $LOG_DIR/compose.log"
+    cat "$LOG_DIR/ps.txt"
+  fi
+  compose down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1 ||
+    log "compose down failed (a private engine goes away below anyway)"
+}
