@@ -1,6 +1,7 @@
 """The shared app factory: request ids, JSON errors, health, the auth dependencies."""
 
 import json
+import re
 import logging
 from collections.abc import AsyncIterator
 
@@ -248,3 +249,18 @@ def test_claims_helpers() -> None:
 
     assert str(claims.user_id) == "0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11"
     assert claims.has_role("x") and not claims.has_role("admin")
+
+
+@pytest.mark.parametrize(("page", "marker"), [("/docs", "SwaggerUIBundle"), ("/redoc", "<redoc")])
+async def test_docs_pages_load_their_assets_from_the_service_itself(
+    client: httpx.AsyncClient, page: str, marker: str
+) -> None:
+    html = (await client.get(page)).text
+    assert marker in html
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} would need the internet"
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000, asset

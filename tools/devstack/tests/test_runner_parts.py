@@ -5,10 +5,12 @@ import os
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 from inkwell_devstack import dev
 from inkwell_devstack.config import CONVENTIONAL_PORTS, ConfigError, StackConfig, layout
+from inkwell_devstack.pages import page_status
 from inkwell_devstack.stack import (
     AlreadyRunning,
     Child,
@@ -178,3 +180,42 @@ def test_a_bad_setting_stops_make_dev_with_a_message(
 def test_layout_offsets_leave_room_for_everything() -> None:
     ports = layout(20000)
     assert len(set(ports.values())) == len(ports)
+
+
+def _site(pages: dict[str, str]) -> httpx.Client:
+    """A client over a fake site: ``pages`` maps a path to its body; anything else is 404."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = pages.get(request.url.path)
+        return httpx.Response(404) if body is None else httpx.Response(200, text=body)
+
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+DOCS_PAGE = (
+    '<html><head><link type="text/css" rel="stylesheet" href="{css}"></head>'
+    '<body><div id="ui"></div><script src="{js}"></script></body></html>'
+)
+
+
+def test_a_page_is_ok_when_it_and_its_assets_load_from_its_own_host() -> None:
+    site = _site(
+        {
+            "/docs": DOCS_PAGE.format(css="/assets/ui.css", js="assets/ui.js"),
+            "/assets/ui.css": "",
+            "/assets/ui.js": "",
+        }
+    )
+    assert page_status(site, "http://gw/docs") == "ok (2 assets)"
+
+
+def test_a_page_whose_assets_come_from_a_cdn_is_not_ok_offline() -> None:
+    cdn = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
+    site = _site({"/docs": DOCS_PAGE.format(css="/ui.css", js=cdn), "/ui.css": ""})
+    assert page_status(site, "http://gw/docs") == f"needs the internet ({cdn})"
+
+
+def test_a_page_with_a_missing_asset_says_which() -> None:
+    site = _site({"/": DOCS_PAGE.format(css="/app.css", js="/app.js"), "/app.css": ""})
+    assert page_status(site, "http://gw/") == "asset missing (404: http://gw/app.js)"
+    assert page_status(site, "http://gw/nothing") == "not ready (404)"

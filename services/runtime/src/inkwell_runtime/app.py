@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
@@ -71,7 +72,8 @@ def build_service_app(
                 await stack.enter_async_context(lifespan(app))
             yield
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself (no CDN: they work offline)
+    app = FastAPIOffline(
         title=f"Inkwell {name}",
         description=description,
         version=version,

@@ -49,6 +49,7 @@ from inkwell_devstack.config import (
     TEST_AWS,
     StackConfig,
 )
+from inkwell_devstack.pages import page_status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -662,8 +663,10 @@ class Supervisor:
         cfg = self.config
         rows: list[Row] = []
         if "gateway" in self.children:
-            docs = f"{cfg.gateway_url}/docs"
-            rows.append(Row("docs", docs, self._http_status(docs, ok="ok")))
+            # each page and the scripts and stylesheets it loads: all from the gateway (offline)
+            for name, path in (("web client", "/"), ("docs", "/docs"), ("redoc", "/redoc")):
+                page = f"{cfg.gateway_url}{path}"
+                rows.append(Row(name, page, page_status(self._http, page)))
         for name in ["gateway", *SERVICES]:
             if name in self.children:
                 url = cfg.url(name)
