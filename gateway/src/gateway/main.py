@@ -18,6 +18,7 @@ from gateway.proxy import Proxy, ProxyRoute
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
 from gateway.routing import SERVICES, RouteTable
+from gateway.webclient import mount_webclient
 from inkwell_runtime.app import build_service_app
 
 DESCRIPTION = (
@@ -105,6 +106,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # First: the table matches none of the gateway's own paths, and proxied requests skip them.
     app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy
+    mount_webclient(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
