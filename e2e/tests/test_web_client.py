@@ -251,7 +251,7 @@ def test_preferences_theme_and_weather_for_my_city(page: Page, api: httpx.Client
     expect(page.get_by_role("link", name="Set your city in your preferences.")).to_be_visible()
 
     page.get_by_role("link", name="Settings").click()
-    page.get_by_label("City").fill(city)
+    page.get_by_label("City", exact=True).fill(city)
     page.get_by_label("Units").select_option("imperial")
     page.get_by_label("Theme").select_option("dark")
     page.get_by_role("button", name="Save preferences").click()

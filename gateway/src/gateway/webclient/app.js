@@ -24,8 +24,17 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+let fieldCount = 0;
+
 function field(label, input, hint) {
-  return h("label", {}, label, hint ? h("span", { class: "hint" }, hint) : null, input);
+  // The label names the input; a hint describes it (so "City" stays the input's name).
+  input.id ||= `field-${++fieldCount}`;
+  const hintBox = hint ? h("span", { class: "hint", id: `${input.id}-hint` }, hint) : null;
+  if (hintBox) {
+    const described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", described ? `${described} ${hintBox.id}` : hintBox.id);
+  }
+  return h("div", { class: "field" }, h("label", { for: input.id }, label), hintBox, input);
 }
 
 let justSaid = false;
