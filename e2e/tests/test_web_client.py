@@ -267,10 +267,10 @@ def test_preferences_theme_and_weather_for_my_city(page: Page, api: httpx.Client
     card = page.get_by_label(f"Weather in {city}")
     expect(card).to_be_visible()
     report = api.get("/api/weather/me", headers=bearer(user)).json()
-    if "temperature_f" in report:
-        expect(card.locator(".temp")).to_have_text(f"{round(report['temperature_f'])} °F")
-    else:
-        expect(card.locator(".temp")).to_have_text(f"{round(report['temperature_c'])} °C")
+    assert (report["units"], report["temperature_unit"]) == ("imperial", "°F")
+    assert report["temperature"] == round(report["temperature_c"] * 9 / 5 + 32, 1)
+    expect(card.locator(".temp")).to_have_text(f"{round(report['temperature'])} °F")
+    expect(card).to_contain_text(f"Wind {round(report['wind_speed'])} mph")
     assert_accessible(page)
     screenshot(page, "weather")
 

@@ -417,14 +417,14 @@ async function settingsView() {
 }
 
 function weatherCard(report) {
-  const imperial = report.temperature_f !== undefined && report.units === "imperial";
-  const temperature = imperial ? `${Math.round(report.temperature_f)} °F` : `${Math.round(report.temperature_c)} °C`;
-  let wind = null;
-  if (report.wind_speed_mph !== undefined && imperial) wind = `Wind ${Math.round(report.wind_speed_mph)} mph`;
-  else if (report.wind_speed_kmh !== undefined) wind = `Wind ${Math.round(report.wind_speed_kmh)} km/h`;
-  return h("div", { class: "weather", "aria-label": `Weather in ${report.city}` },
+  // The service converts: temperature and wind_speed are in the units the user chose.
+  const temperature = report.temperature ?? report.temperature_c;
+  const unit = report.temperature_unit ?? "°C";
+  const wind = report.wind_speed === null || report.wind_speed === undefined
+    ? null : `Wind ${Math.round(report.wind_speed)} ${report.wind_speed_unit}`;
+  return h("div", { class: "weather", role: "group", "aria-label": `Weather in ${report.city}` },
     h("h2", {}, report.city),
-    h("p", { class: "temp" }, temperature),
+    h("p", { class: "temp" }, `${Math.round(temperature)} ${unit}`),
     h("p", {}, report.description),
     wind ? h("p", {}, wind) : null,
     h("p", { class: "meta" }, `Updated ${when(report.fetched_at)}`));

@@ -3,8 +3,9 @@
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
+from contracts.preferences import Units
 from contracts.weather import WeatherReport
 from inkwell_runtime.errors import ServiceUnavailable, error_responses
 from weather_service import preferences as prefs
@@ -40,10 +41,10 @@ _WEATHER_ERRORS = {
 }
 
 
-async def _report(service: WeatherService, city: str) -> WeatherReport:
+async def _report(service: WeatherService, city: str, units: Units) -> WeatherReport:
     """The report, or the HTTP error a caller should see (never a 500)."""
     try:
-        return await service.report(city)
+        return await service.report(city, units)
     except CityNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, CITY_NOT_FOUND) from exc
     except CircuitOpen as exc:
@@ -74,9 +75,10 @@ async def _report(service: WeatherService, city: str) -> WeatherReport:
 async def weather_for_me(
     claims: CurrentClaims, token: BearerToken, weather: Weather, preferences: Preferences
 ) -> WeatherReport:
-    """Weather for the caller's preferred city, read from the preferences service as the caller."""
+    """Weather for the caller's preferred city, in their preferred units (both read from the
+    preferences service as the caller)."""
     try:
-        city = await preferences.preferred_city(token)
+        place = await preferences.preferred_place(token)
     except prefs.PreferencesNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, PREFERENCES_NOT_FOUND) from exc
     except prefs.PreferencesUnauthorized as exc:
@@ -91,11 +93,11 @@ async def weather_for_me(
     except prefs.PreferencesBadResponse as exc:
         logger.warning("%s", exc)
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, PREFERENCES_ERROR) from exc
-    if not is_valid_city(city.strip()):
+    if not is_valid_city(place.city.strip()):
         # Saved before a stricter rule, or by another client: no upstream could know it.
-        logger.info("preferred city %r is not a valid city name", city)
+        logger.info("preferred city %r is not a valid city name", place.city)
         raise HTTPException(status.HTTP_404_NOT_FOUND, CITY_NOT_FOUND)
-    return await _report(weather, city)
+    return await _report(weather, place.city, place.units)
 
 
 @router.get(
@@ -107,6 +109,7 @@ async def weather_for_city(
     claims: CurrentClaims,
     weather: Weather,
     city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_DESCRIPTION)],
+    units: Annotated[Units, Query(description="°C and km/h (metric) or °F and mph")] = Units.metric,
 ) -> WeatherReport:
     """Current weather for a city (cached for `WEATHER_CACHE_SECONDS`)."""
-    return await _report(weather, city)
+    return await _report(weather, city, units)
