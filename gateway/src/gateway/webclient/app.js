@@ -433,8 +433,11 @@ function weatherCard(report) {
 async function weatherView() {
   if (needLogin()) return;
   let card;
+  let units = "metric";
   try {
-    card = weatherCard(await api("GET", "/api/weather/me"));
+    const mine = await api("GET", "/api/weather/me");
+    units = mine.units || units;
+    card = weatherCard(mine);
   } catch (error) {
     if (error.status !== 404 && error.status !== 409) throw error;
     card = h("p", {}, error.message, " ", h("a", { href: "#/settings" }, "Set your city in your preferences."));
@@ -444,7 +447,7 @@ async function weatherView() {
     h("div", {}, h("button", { type: "submit" }, "Look up")));
   const other = h("div", { "aria-live": "polite" });
   submitting(search, async ({ city }) => {
-    other.replaceChildren(weatherCard(await api("GET", `/api/weather/${encodeURIComponent(city)}`)));
+    other.replaceChildren(weatherCard(await api("GET", `/api/weather/${encodeURIComponent(city)}?units=${units}`)));
   });
   show("Your weather", card, h("section", {}, search, other));
 }
