@@ -45,10 +45,17 @@ function say(message, kind = "ok") {
   statusBox.textContent = message;
 }
 
-function show(title, ...content) {
+function render(title, ...content) {
   document.title = `${title} · Inkwell`;
   main.replaceChildren(h("h1", {}, title), ...content);
   main.focus();
+}
+
+function screen() {
+  // A view's own render: it draws only while the address is still the one the view was opened
+  // for (a slow answer for a page the user already left must not replace the new one).
+  const href = location.href;
+  return (...args) => { if (location.href === href) render(...args); };
 }
 
 function when(iso) {
@@ -207,6 +214,7 @@ function postCard(post) {
 }
 
 async function feedView(params) {
+  const show = screen();
   // Pages by cursor when the API gives one (next_cursor), else by skip/limit.
   const cursor = params.get("cursor");
   const skip = Number(params.get("skip") || 0);
@@ -235,6 +243,7 @@ async function feedView(params) {
 }
 
 async function postView(id) {
+  const show = screen();
   const post = await api("GET", `/api/posts/${id}`, { auth: false });
   const mine = session.user && session.user.id === post.author.id;
   const edited = post.updated_at !== post.date_posted ? ` · edited ${when(post.updated_at)}` : "";
@@ -259,6 +268,7 @@ async function postView(id) {
 }
 
 async function editorView(id) {
+  const show = screen();
   if (needLogin()) return;
   const post = id ? await api("GET", `/api/posts/${id}`, { auth: false }) : { title: "", content: "" };
   const form = h("form", { class: "stack" },
@@ -276,6 +286,7 @@ async function editorView(id) {
 }
 
 function loginView() {
+  const show = screen();
   const form = h("form", { class: "stack" },
     field("Username or email", h("input", { name: "username", required: true, autocomplete: "username" })),
     field("Password", h("input", { name: "password", type: "password", required: true, autocomplete: "current-password" })),
@@ -290,6 +301,7 @@ function loginView() {
 }
 
 function signupView() {
+  const show = screen();
   const form = h("form", { class: "stack" },
     field("Username", h("input", { name: "username", required: true, autocomplete: "username" })),
     field("Email", h("input", { name: "email", type: "email", required: true, autocomplete: "email" })),
@@ -306,6 +318,7 @@ function signupView() {
 }
 
 async function profileView() {
+  const show = screen();
   if (needLogin()) return;
   const me = await api("GET", "/api/users/me");
   session.remember(me);
@@ -397,6 +410,7 @@ function deleteAccountSection() {
 }
 
 async function settingsView() {
+  const show = screen();
   if (needLogin()) return;
   let prefs = { city: "", units: "metric" };
   try { prefs = await api("GET", "/api/users/me/preferences"); } catch (error) { if (error.status !== 404) throw error; }
@@ -431,6 +445,7 @@ function weatherCard(report) {
 }
 
 async function weatherView() {
+  const show = screen();
   if (needLogin()) return;
   let card;
   let units = "metric";
@@ -453,6 +468,7 @@ async function weatherView() {
 }
 
 function forgotView() {
+  const show = screen();
   const form = h("form", { class: "stack" },
     field("Email", h("input", { name: "email", type: "email", required: true, autocomplete: "email" })),
     h("div", {}, h("button", { type: "submit" }, "Send me a reset link")));
@@ -464,6 +480,7 @@ function forgotView() {
 }
 
 function resetView(token) {
+  const show = screen();
   if (!token) {
     show("Reset your password", h("p", {}, "This link has no token. ", h("a", { href: "/#/forgot-password" }, "Ask for a new link.")));
     return;
@@ -506,16 +523,18 @@ async function route() {
   for (const [pattern, view] of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
+    const here = location.href;
     try {
       await view(match.slice(1), params);
     } catch (error) {
+      if (location.href !== here) return; // the user has moved on
       say(error.message, "error");
       if (error.status === 401) location.hash = "#/login";
-      else if (!main.querySelector("h1")) show("Something went wrong", h("p", {}, error.message));
+      else if (!main.querySelector("h1")) render("Something went wrong", h("p", {}, error.message));
     }
     return;
   }
-  show("Not found", h("p", {}, "There is no such page. ", h("a", { href: "#/" }, "Back to the feed.")));
+  render("Not found", h("p", {}, "There is no such page. ", h("a", { href: "#/" }, "Back to the feed.")));
 }
 
 window.addEventListener("hashchange", () => {
