@@ -196,7 +196,9 @@ def test_the_feed_pages_through_every_post(page: Page, api: httpx.Client) -> Non
     expect(page.get_by_role("heading", name=titles[11], level=1)).to_be_visible()
     avatar = page.locator("main > .byline img.avatar")
     expect(avatar).to_have_attribute("src", f"/api/users/{author['id']}/profile-picture")
-    page.wait_for_function("img => img.complete && img.naturalWidth === 64", arg=avatar.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 64", arg=avatar.element_handle()
+    )
     screenshot(page, "post")
 
 
@@ -237,7 +239,9 @@ def test_profile_picture_with_preview_and_errors(
     page.get_by_role("button", name="Upload picture").click()
     expect(page.get_by_role("status")).to_have_text("Picture uploaded.")
     shown = page.get_by_alt_text("Your profile picture")
-    page.wait_for_function("img => img.complete && img.naturalWidth === 96", arg=shown.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 96", arg=shown.element_handle()
+    )
     stored = api.get(f"/api/users/{user['id']}/profile-picture")
     assert stored.status_code == 200 and stored.headers["content-type"] == "image/png"
     screenshot(page, "profile")
@@ -338,7 +342,9 @@ def test_log_out_and_account_deletion(page: Page, api: httpx.Client) -> None:
     section.get_by_role("button", name="Delete my account").click()
     if api_has(api, "delete", "/api/users/me"):
         expect(page.get_by_role("status")).to_have_text("Your account was deleted.")
-        gone = api.post("/api/auth/token", data={"username": user["username"], "password": PASSWORD})
+        gone = api.post(
+            "/api/auth/token", data={"username": user["username"], "password": PASSWORD}
+        )
         assert gone.status_code == 401
     else:
         expect(page.get_by_role("status")).to_have_text(

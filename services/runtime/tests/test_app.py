@@ -1,8 +1,8 @@
 """The shared app factory: request ids, JSON errors, health, the auth dependencies."""
 
 import json
-import re
 import logging
+import re
 from collections.abc import AsyncIterator
 
 import httpx

@@ -254,7 +254,11 @@ async def test_imperial_preferences_give_fahrenheit_and_mph(
         "temperature": 66.2,
         "temperature_unit": "°F",
     }
-    assert (body["wind_speed"], body["wind_speed_unit"], body["temperature_c"]) == (9.9, "mph", 19.0)
+    assert (body["wind_speed"], body["wind_speed_unit"], body["temperature_c"]) == (
+        9.9,
+        "mph",
+        19.0,
+    )
 
 
 async def test_units_this_service_does_not_know_read_as_metric(
