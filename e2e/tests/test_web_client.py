@@ -87,13 +87,21 @@ def test_docs_render_without_the_internet(browser: Browser, system: System) -> N
     assert not outside, outside
 
 
-def test_swagger_ui_authorizes_through_the_gateway(
-    browser: Browser, system: System, api: httpx.Client
+@pytest.mark.parametrize("docs_of", ["gateway", "auth"])
+def test_swagger_ui_authorizes_then_tries_it_out(
+    browser: Browser, system: System, api: httpx.Client, docs_of: str
 ) -> None:
+    """The gateway's /docs, and a service's own (on its own port, asking the gateway for the
+    token: DOCS_TOKEN_URL, and the gateway's CORS for that origin)."""
+    docs = f"{system.gateway_url}/docs"
+    if docs_of != "gateway":
+        if system.supervisor is None:
+            pytest.skip("a service's own port is known for the local stack only")
+        docs = f"{system.supervisor.config.url(docs_of)}/docs"
     user = api_user(api, "swagger")
-    context = offline_context(browser, system, viewport=DESKTOP)
+    context = offline_context(browser, system, also=(docs,), viewport=DESKTOP)
     page = context.new_page()
-    page.goto("/docs")
+    page.goto(docs)
     page.get_by_role("button", name="Authorize").first.click()
     page.locator("#oauth_username").fill(user["username"])
     page.locator("#oauth_password").fill(PASSWORD)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from inkwell_e2e.systems import System
 
@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[3]
 AXE_SCRIPT = ROOT / "e2e" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1100, "height": 800}
+TIMEOUT_MS = 20_000
+"""How long an action or an expectation waits (ReDoc lays out the whole API on a busy machine)."""
+expect.set_options(timeout=TIMEOUT_MS)
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 DECORATIONS = frozenset({"https://cdn.redoc.ly/redoc/logo-mini.svg"})
 """Outside requests a page may make offline: ReDoc's "API docs by Redocly" badge (built into
@@ -56,16 +59,19 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def offline_context(browser: Browser, system: System, **options: Any) -> BrowserContext:
-    """A browser context that may reach the gateway only: any other host fails the request
-    (as on a machine without internet), and :data:`OUTSIDE` lists what was asked for."""
+def offline_context(
+    browser: Browser, system: System, *, also: tuple[str, ...] = (), **options: Any
+) -> BrowserContext:
+    """A browser context that may reach the gateway (and the URLs in ``also``) only: any other
+    host fails the request (as on a machine without internet), and ``outside_requests`` lists
+    what was asked for."""
     context = browser.new_context(base_url=system.gateway_url, **options)
-    gateway = urlsplit(system.gateway_url).netloc
+    allowed = {urlsplit(url).netloc for url in (system.gateway_url, *also)}
     outside: list[str] = []
 
     def only_the_gateway(route: Any) -> None:
         url = route.request.url
-        if urlsplit(url).netloc == gateway or url.startswith(("blob:", "data:")):
+        if urlsplit(url).netloc in allowed or url.startswith(("blob:", "data:")):
             route.continue_()
         else:
             if url not in DECORATIONS:
@@ -74,7 +80,7 @@ def offline_context(browser: Browser, system: System, **options: Any) -> Browser
 
     context.route("**/*", only_the_gateway)
     context.outside_requests = outside  # type: ignore[attr-defined]
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 

@@ -264,3 +264,21 @@ async def test_docs_pages_load_their_assets_from_the_service_itself(
         response = await client.get(asset)
         assert response.status_code == 200, asset
         assert len(response.content) > 1000, asset
+
+
+async def test_a_services_own_docs_ask_the_configured_token_url() -> None:
+    """On a service's own port a relative tokenUrl would post the password to that service."""
+    settings = ServiceSettings(
+        environment="test", docs_token_url="http://gateway.test:8000/api/auth/token"
+    )
+    app = build_service_app(settings, name="docs-test", description="test", routers=[router])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        first = (await client.get("/openapi.json")).json()
+        again = (await client.get("/openapi.json")).json()
+
+    schemes = first["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == (
+        "http://gateway.test:8000/api/auth/token"
+    )
+    assert again == first

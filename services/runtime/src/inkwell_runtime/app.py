@@ -9,6 +9,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from inkwell_runtime.docs import use_token_url
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
 from inkwell_runtime.jwks import RemoteJWKS
@@ -96,4 +97,5 @@ def build_service_app(
         app.include_router(readiness)
     for router in routers:
         app.include_router(router)
+    use_token_url(app, settings.docs_token_url)
     return app

@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     jwks_min_refresh_seconds: float = Field(default=5.0, ge=0)
     """An unknown ``kid`` refreshes the JWKS at most this often (a key rotation is picked up)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    docs_token_url: str = "http://127.0.0.1:8000/api/auth/token"  # noqa: S105 (a URL)
+    """Where the service's own ``/docs`` Authorize asks for a token (``inkwell_runtime.docs``)."""
 
     def insecure_defaults(self) -> list[str]:
         """Names of settings that still hold a development-only default."""

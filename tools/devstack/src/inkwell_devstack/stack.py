@@ -427,6 +427,11 @@ class Supervisor:
         cfg = self.config
         env = dict(os.environ)
         env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
+        # links and docs point at this stack's gateway (its port may not be 8000)
+        gateway = cfg.gateway_url
+        env.setdefault("DOCS_TOKEN_URL", f"{gateway}/api/auth/token")
+        env.setdefault("PASSWORD_RESET_URL", f"{gateway}/reset-password")
+        env.setdefault("PUBLIC_BASE_URL", gateway)
         if name in cfg.database_urls:
             env["DATABASE_URL"] = cfg.database_urls[name]
         if name == "preferences":
@@ -444,6 +449,8 @@ class Supervisor:
         if name == "gateway":
             for service in SERVICES:
                 env[f"{service.upper()}_URL"] = cfg.url(service)
+            # each service's own /docs asks the gateway for tokens (DOCS_TOKEN_URL) from its origin
+            env.setdefault("CORS_ORIGINS", ",".join(cfg.url(service) for service in SERVICES))
         env.update(cfg.service_env)
         return env
 
