@@ -219,3 +219,23 @@ def test_a_page_with_a_missing_asset_says_which() -> None:
     site = _site({"/": DOCS_PAGE.format(css="/app.css", js="/app.js"), "/app.css": ""})
     assert page_status(site, "http://gw/") == "asset missing (404: http://gw/app.js)"
     assert page_status(site, "http://gw/nothing") == "not ready (404)"
+
+
+def test_make_dev_reads_dot_env_but_the_shell_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comments and blank lines are fine\n\nLOG_LEVEL=DEBUG\n"
+        "INKWELL_TEST_ONLY_FROM_FILE='quoted value'\nINKWELL_TEST_SHELL=from-file\n"
+    )
+    monkeypatch.setenv("INKWELL_TEST_SHELL", "from-shell")
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.delenv("INKWELL_TEST_ONLY_FROM_FILE", raising=False)
+
+    added = dev.load_env_file(env_file)
+
+    assert added == ["LOG_LEVEL", "INKWELL_TEST_ONLY_FROM_FILE"]
+    assert os.environ["INKWELL_TEST_ONLY_FROM_FILE"] == "quoted value"
+    assert os.environ["INKWELL_TEST_SHELL"] == "from-shell"
+    assert dev.load_env_file(tmp_path / "missing.env") == []
