@@ -358,3 +358,26 @@ def test_log_out_and_account_deletion(page: Page, api: httpx.Client) -> None:
         expect(page.get_by_role("status")).to_have_text(
             "This server does not offer account deletion yet."
         )
+
+
+def test_an_expired_session_refreshes_or_asks_to_log_in_again(
+    page: Page, api: httpx.Client
+) -> None:
+    """With refresh tokens (the accounts work), a rejected access token is renewed silently;
+    without them, the client forgets the session and asks for a login."""
+    user = api_user(api, "sleepy")
+    log_in(page, user["username"])
+    page.evaluate("localStorage.setItem('inkwell.access', 'expired.or.revoked')")
+    page.get_by_role("link", name="Profile").click()
+    if api_has(api, "post", "/api/auth/refresh"):
+        expect(page.get_by_role("heading", name=f"@{user['username']}")).to_be_visible()
+        renewed = page.evaluate("localStorage.getItem('inkwell.access')")
+        assert renewed != "expired.or.revoked"
+        me = api.get("/api/users/me", headers={"Authorization": f"Bearer {renewed}"})
+        assert me.json()["username"] == user["username"]
+    else:
+        expect(page.get_by_role("status")).to_have_text(
+            "Your session has ended; please log in again"
+        )
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        assert page.evaluate("localStorage.getItem('inkwell.access')") is None
