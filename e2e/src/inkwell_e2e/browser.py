@@ -1,8 +1,9 @@
 """The browser suite's parts: a real Chromium driven by Playwright, screenshots, and axe-core.
 
-Chromium is the system's (Debian's ``chromium`` package; ``E2E_CHROMIUM`` names another):
-Playwright's own browser download needs a host these machines cannot reach. axe-core comes
-from npm (``e2e/browser/package.json``; ``.ci/run`` installs it) and is injected into pages.
+Chromium is the system's (Debian's ``chromium`` package; ``E2E_CHROMIUM`` names another), else
+Playwright's own build (GitHub's CI installs it; offline machines cannot download it).
+axe-core comes from npm (``e2e/browser/package.json``; ``.ci/run`` installs it) and is
+injected into pages.
 Screenshots go to ``E2E_SCREENSHOT_DIR`` (default ``.run/e2e/screenshots``); the README's are
 made with ``E2E_SCREENSHOT_DIR=docs/screenshots``.
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from inkwell_e2e.systems import System
 
@@ -32,12 +34,10 @@ DECORATIONS = frozenset({"https://cdn.redoc.ly/redoc/logo-mini.svg"})
 its bundle, no option turns it off). Blocked like the rest; the page renders without it."""
 
 
-def chromium_path() -> str:
-    """The Chromium to drive; a clear failure when there is none (the suite must not skip)."""
-    path = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        pytest.fail("no Chromium: `apt-get install -y chromium` (or set E2E_CHROMIUM)")
-    return path
+def chromium_path() -> str | None:
+    """The Chromium to drive: ``E2E_CHROMIUM``, else the system's; ``None``: Playwright's own
+    build (``playwright install chromium``, where its download host is reachable)."""
+    return os.environ.get("E2E_CHROMIUM") or shutil.which("chromium")
 
 
 def screenshot_dir() -> Path:
@@ -54,7 +54,10 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+    try:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+    except PlaywrightError as exc:  # the suite must not skip: say what to install
+        pytest.fail(f"no Chromium to drive: `apt-get install -y chromium` (or E2E_CHROMIUM): {exc}")
     yield browser
     browser.close()
 
