@@ -37,10 +37,14 @@ function field(label, input, hint) {
   return h("div", { class: "field" }, h("label", { for: input.id }, label), hintBox, input);
 }
 
-let justSaid = false;
+let next = null;
+
+function sayNext(message, kind = "ok") {
+  // For the view a navigation is about to open (messages are cleared on every navigation).
+  next = [message, kind];
+}
 
 function say(message, kind = "ok") {
-  justSaid = true;
   statusBox.className = `status ${kind === "error" ? "error" : ""}`;
   statusBox.textContent = message;
 }
@@ -151,8 +155,8 @@ async function logOut() {
   }
   session.clear();
   renderNav();
-  say("You are logged out.");
-  location.hash = "#/";
+  sayNext("You are logged out.");
+  go("#/");
 }
 
 // ------------------------------------------------------------------ theme (kept in this browser)
@@ -175,8 +179,8 @@ function renderNav() {
 
 function needLogin() {
   if (session.access) return false;
-  say("Please log in first.", "error");
-  location.hash = "#/login";
+  sayNext("Please log in first.", "error");
+  go("#/login");
   return true;
 }
 
@@ -255,8 +259,8 @@ async function postView(id) {
           if (!confirm("Delete this post? This cannot be undone.")) return;
           try {
             await api("DELETE", `/api/posts/${id}`);
-            say("Post deleted.");
-            location.hash = "#/";
+            sayNext("Post deleted.");
+            go("#/");
           } catch (error) { say(error.message, "error"); }
         },
       }, "Delete"))
@@ -279,8 +283,8 @@ async function editorView(id) {
     const saved = id
       ? await api("PATCH", `/api/posts/${id}`, { json: values })
       : await api("POST", "/api/posts", { json: values });
-    say(id ? "Post saved." : "Post published.");
-    location.hash = `#/posts/${saved.id}`;
+    sayNext(id ? "Post saved." : "Post published.");
+    go(`#/posts/${saved.id}`);
   });
   show(id ? "Edit post" : "Write a post", form);
 }
@@ -294,8 +298,8 @@ function loginView() {
   submitting(form, async ({ username, password }) => {
     await logIn(username, password);
     renderNav();
-    say(`Welcome back, ${session.user.username}.`);
-    location.hash = "#/";
+    sayNext(`Welcome back, ${session.user.username}.`);
+    go("#/");
   });
   show("Log in", form, h("p", {}, "New here? ", h("a", { href: "#/signup" }, "Create an account")));
 }
@@ -311,8 +315,8 @@ function signupView() {
     await api("POST", "/api/auth/register", { json: values, auth: false });
     await logIn(values.username, values.password);
     renderNav();
-    say(`Welcome to Inkwell, ${values.username}.`);
-    location.hash = "#/profile";
+    sayNext(`Welcome to Inkwell, ${values.username}.`);
+    go("#/profile");
   });
   show("Create an account", form);
 }
@@ -403,8 +407,8 @@ function deleteAccountSection() {
     }
     session.clear();
     renderNav();
-    say("Your account was deleted.");
-    location.hash = "#/";
+    sayNext("Your account was deleted.");
+    go("#/");
   });
   return h("section", { "aria-labelledby": "delete" }, h("h2", { id: "delete" }, "Delete your account"), form);
 }
@@ -528,21 +532,33 @@ async function route() {
       await view(match.slice(1), params);
     } catch (error) {
       if (location.href !== here) return; // the user has moved on
+      if (error.status === 401) {
+        sayNext(error.message, "error");
+        go("#/login");
+        return;
+      }
       say(error.message, "error");
-      if (error.status === 401) location.hash = "#/login";
-      else if (!main.querySelector("h1")) render("Something went wrong", h("p", {}, error.message));
+      if (!main.querySelector("h1")) render("Something went wrong", h("p", {}, error.message));
     }
     return;
   }
   render("Not found", h("p", {}, "There is no such page. ", h("a", { href: "#/" }, "Back to the feed.")));
 }
 
-window.addEventListener("hashchange", () => {
-  // A message said just before a navigation (e.g. "Post deleted.") stays for the next view.
-  if (!justSaid) statusBox.textContent = "";
-  justSaid = false;
+function navigated() {
+  statusBox.textContent = "";
+  if (next) say(...next);
+  next = null;
   route();
-});
+}
+
+function go(hash) {
+  // Open a view; the same one again (no hashchange then) is opened anew.
+  if (location.hash === hash) navigated();
+  else location.hash = hash;
+}
+
+window.addEventListener("hashchange", navigated);
 document.querySelector(".skip").addEventListener("click", (event) => {
   event.preventDefault(); // the hash is the router's: move focus without changing it
   main.focus();
