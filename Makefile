@@ -76,7 +76,10 @@ seed: ## demo users (admin@example.com an admin), posts, pictures, preferences i
 	$(RUN) python -m inkwell_devstack.seed --url $(or $(SEED_URL),http://127.0.0.1:8000)
 
 e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|external)
-	$(PYTEST) e2e/tests tools/devstack/tests $(PYTEST_ARGS)
+	@# two runs: each folder's conftest defines its own session `system`, and two stacks in one
+	@# process would take the same lock (the second one fails with AlreadyRunning)
+	$(PYTEST) e2e/tests $(PYTEST_ARGS)
+	$(PYTEST) tools/devstack/tests $(PYTEST_ARGS)
 
 lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) ruff check .
