@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 UV ?= $(CURDIR)/tools/uv
-export UV_PYTHON_DOWNLOADS ?= never
 # cache bytecode between runs (some environments switch it off; the suites import a lot)
 unexport PYTHONDONTWRITEBYTECODE
 RUN := $(UV) run --frozen
@@ -75,10 +74,13 @@ test-%: ## run one suite: test-auth, test-content, test-preferences, test-media,
 	  -o cache_dir=.pytest_cache/$* --cov=$(call pkg_for,$*) --cov-report=term \
 	  --cov-fail-under=$(call cov_min,$*) $(PYTEST_ARGS)
 
-.PHONY: dev e2e
+.PHONY: dev e2e seed
 
 dev: ## run all of Inkwell locally without Docker (DEV_ARGS="--weather-stub --fresh"); Ctrl-C stops it
 	$(RUN) python -m inkwell_devstack.dev $(DEV_ARGS)
+
+seed: ## demo users (admin@example.com an admin), posts, pictures, preferences into a running system (SEED_URL)
+	$(RUN) python -m inkwell_devstack.seed --url $(or $(SEED_URL),http://127.0.0.1:8000)
 
 e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|external)
 	$(PYTEST) e2e/tests $(PYTEST_ARGS)

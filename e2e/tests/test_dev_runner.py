@@ -144,7 +144,11 @@ def test_dev_brings_everything_up_and_ctrl_c_stops_it_all(local: System, tmp_pat
         printed = out.read_text()
         assert proc.poll() is None, printed
         rows = printed[printed.index("NAME") :].splitlines()[1:]
-        assert re.fullmatch(rf"\s*docs\s+http://127\.0\.0\.1:{base}/docs\s+ok", rows[0])
+        for row, path in zip(rows, ("/", "/docs", "/redoc"), strict=False):
+            url = re.escape(f"http://127.0.0.1:{base}{path}")
+            assert re.fullmatch(
+                rf"\s*(web client|docs|redoc)\s+{url}\s+ok \([1-9]\d* assets\)", row
+            )
         for name in ("gateway", "auth", "content", "preferences", "media", "weather"):
             assert any(re.fullmatch(rf"\s*{name}\s+http://\S+\s+ready", row) for row in rows), name
         assert httpx.get(f"http://127.0.0.1:{base}/readyz").status_code == 200

@@ -21,6 +21,7 @@ from gateway.proxy import Proxy, ProxyRoute, connection_trace
 from gateway.ratelimit import LoginRateLimiter
 from gateway.readiness import readiness_router
 from gateway.routing import RouteTable, routes_of
+from gateway.webclient import mount_webclient
 from inkwell_runtime.app import build_app
 from inkwell_runtime.metrics import register
 
@@ -123,6 +124,7 @@ def create_app(
     app.router.routes.insert(0, ProxyRoute(table, proxy))
     app.state.proxy = proxy
     register(app, lambda: proxy_metrics(proxy))
+    mount_webclient(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -287,3 +288,36 @@ def test_claims_helpers() -> None:
 
     assert str(claims.user_id) == "0b7c1a04-3c4e-4d7e-9a8e-2f4f1b1f2a11"
     assert claims.has_role("x") and not claims.has_role("admin")
+
+
+@pytest.mark.parametrize(("page", "marker"), [("/docs", "SwaggerUIBundle"), ("/redoc", "<redoc")])
+async def test_docs_pages_load_their_assets_from_the_service_itself(
+    client: httpx.AsyncClient, page: str, marker: str
+) -> None:
+    html = (await client.get(page)).text
+    assert marker in html
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} would need the internet"
+        response = await client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000, asset
+
+
+async def test_a_services_own_docs_ask_the_configured_token_url() -> None:
+    """On a service's own port a relative tokenUrl would post the password to that service."""
+    settings = ServiceSettings(
+        environment="test", docs_token_url="http://gateway.test:8000/api/auth/token"
+    )
+    app = build_service_app(settings, name="docs-test", description="test", routers=[router])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        first = (await client.get("/openapi.json")).json()
+        again = (await client.get("/openapi.json")).json()
+
+    schemes = first["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == (
+        "http://gateway.test:8000/api/auth/token"
+    )
+    assert again == first

@@ -32,7 +32,7 @@ BREAKER_RESET_SECONDS = 30.0
 CACHE_SECONDS = 300.0
 
 
-def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
+def j1(description: str = "Sunny", temp_c: Any = "24", wind_kmh: Any = "16") -> dict[str, Any]:
     """A trimmed wttr.in ``format=j1`` answer (the real one carries much more, all ignored)."""
     return {
         "current_condition": [
@@ -40,6 +40,7 @@ def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
                 "temp_C": temp_c,
                 "temp_F": "75",
                 "humidity": "40",
+                "windspeedKmph": wind_kmh,
                 "weatherDesc": [{"value": description}],
             }
         ],
@@ -48,10 +49,10 @@ def j1(description: str = "Sunny", temp_c: Any = "24") -> dict[str, Any]:
     }
 
 
-def saved(city: str = "Lisbon") -> dict[str, Any]:
+def saved(city: str = "Lisbon", units: str = "metric") -> dict[str, Any]:
     """The preferences service's 200 body, as its contract says (checked against its committed
     OpenAPI in ``test_preferences_contract.py``)."""
-    return {"city": city, "units": "metric", "updated_at": "2026-11-20T08:30:00Z"}
+    return {"city": city, "units": units, "updated_at": "2026-11-20T08:30:00Z"}
 
 
 NO_PREFERENCES = {"detail": "Preferences not found"}

@@ -22,7 +22,11 @@ TIMED_OUT = {"detail": "Weather provider timed out after 5 s"}
 @pytest.mark.parametrize(
     ("upstream_answer", "status", "expected"),
     [
-        ("sunny", 200, {"description": "Sunny", "temperature_c": 24.0, "cached": False}),
+        (
+            "sunny",
+            200,
+            {"description": "Sunny", "temperature_c": 24.0, "temperature": 24.0, "cached": False},
+        ),
         ("cloudy", 200, {"description": "Partly cloudy", "temperature_c": -3.0, "cached": False}),
         ("404", 404, {"detail": "City not found"}),
         ("500", 502, {"detail": "Weather provider failed (it answered 500)"}),
@@ -235,3 +239,48 @@ async def test_a_provider_that_never_finishes_is_cut_off_at_the_deadline(
 
     assert response.status_code == 504
     assert response.json() == {"detail": "Weather provider timed out after 0.05 s"}
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        ("metric", (24.0, "°C", 16.0, "km/h")),
+        ("imperial", (75.2, "°F", 9.9, "mph")),
+    ],
+)
+async def test_units_choose_celsius_and_kmh_or_fahrenheit_and_mph(
+    client: AsyncClient,
+    auth_headers: dict[str, str],
+    upstream: respx.Route,
+    units: str,
+    expected: tuple[float, str, float, str],
+) -> None:
+    upstream.mock(side_effect=answer(json=j1("Sunny", "24", wind_kmh="16")))
+
+    body = (await client.get(f"/api/weather/Paris?units={units}", headers=auth_headers)).json()
+
+    shown = (body["temperature"], body["temperature_unit"], body["wind_speed"])
+    assert (*shown, body["wind_speed_unit"]) == expected
+    assert (body["units"], body["temperature_c"]) == (units, 24.0)
+
+
+async def test_one_cached_observation_serves_both_units(
+    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route
+) -> None:
+    upstream.mock(side_effect=answer(json=j1("Sunny", "-40", wind_kmh=None)))
+
+    metric = (await client.get("/api/weather/Oslo", headers=auth_headers)).json()
+    imperial = (await client.get("/api/weather/Oslo?units=imperial", headers=auth_headers)).json()
+
+    assert (metric["temperature"], imperial["temperature"], imperial["cached"]) == (-40, -40, True)
+    assert imperial["wind_speed"] is None and upstream.call_count == 1
+
+
+async def test_unknown_units_are_a_422_naming_the_choices(
+    client: AsyncClient, auth_headers: dict[str, str], upstream: respx.Route
+) -> None:
+    response = await client.get("/api/weather/Paris?units=kelvin", headers=auth_headers)
+
+    assert response.status_code == 422
+    assert "metric" in response.text and "imperial" in response.text
+    assert upstream.call_count == 0

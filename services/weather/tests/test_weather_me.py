@@ -49,6 +49,11 @@ async def test_weather_for_the_preferred_city(
         "city": "Lisbon",
         "description": "Sunny",
         "temperature_c": 19.0,
+        "units": "metric",
+        "temperature": 19.0,
+        "temperature_unit": "°C",
+        "wind_speed": 16.0,
+        "wind_speed_unit": "km/h",
         "fetched_at": None,
         "cached": False,
     }
@@ -212,9 +217,9 @@ async def test_outside_a_request_no_request_id_is_invented(preferences: respx.Ro
     preferences.mock(side_effect=answer(json=saved("Porto")))
 
     async with httpx.AsyncClient(base_url=PREFERENCES_URL) as http:
-        city = await PreferencesClient(http).preferred_city("a-token")
+        place = await PreferencesClient(http).preferred_place("a-token")
 
-    assert city == "Porto"
+    assert (place.city, place.units) == ("Porto", "metric")
     sent = preferences.calls.last.request.headers
     assert sent["Authorization"] == "Bearer a-token"
     assert "X-Request-ID" not in sent
@@ -234,3 +239,33 @@ async def test_preferences_that_never_answer_are_cut_off_at_the_deadline(
 
     assert response.status_code == 503
     assert response.json() == {"detail": "Preferences service unavailable"}
+
+
+async def test_imperial_preferences_give_fahrenheit_and_mph(
+    client: AsyncClient, auth_headers: dict[str, str], preferences: respx.Route, sunny: respx.Route
+) -> None:
+    preferences.mock(side_effect=answer(json=saved("Lisbon", units="imperial")))
+
+    body = (await client.get("/api/weather/me", headers=auth_headers)).json()
+
+    # 19 °C is 66.2 °F; 16 km/h is 9.9 mph
+    assert {k: body[k] for k in ("units", "temperature", "temperature_unit")} == {
+        "units": "imperial",
+        "temperature": 66.2,
+        "temperature_unit": "°F",
+    }
+    assert (body["wind_speed"], body["wind_speed_unit"], body["temperature_c"]) == (
+        9.9,
+        "mph",
+        19.0,
+    )
+
+
+async def test_units_this_service_does_not_know_read_as_metric(
+    client: AsyncClient, auth_headers: dict[str, str], preferences: respx.Route, sunny: respx.Route
+) -> None:
+    preferences.mock(side_effect=answer(json=saved("Lisbon", units="kelvin")))
+
+    body = (await client.get("/api/weather/me", headers=auth_headers)).json()
+
+    assert (body["units"], body["temperature"], body["temperature_unit"]) == ("metric", 19.0, "°C")

@@ -5,12 +5,14 @@ import os
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 from inkwell_devstack import dev
 from inkwell_devstack.config import ConfigError, StackConfig, layout
 from inkwell_devstack.errors import AlreadyRunning
 from inkwell_devstack.lock import RunLock
+from inkwell_devstack.pages import page_status
 from inkwell_devstack.processes import Child, ports_in_use
 from inkwell_devstack.report import Row, format_table
 from inkwell_devstack.stack import Supervisor
@@ -250,3 +252,62 @@ def test_a_bad_setting_stops_make_dev_with_a_message(
 def test_layout_offsets_leave_room_for_everything() -> None:
     ports = layout(20000)
     assert len(set(ports.values())) == len(ports)
+
+
+def _site(pages: dict[str, str]) -> httpx.Client:
+    """A client over a fake site: ``pages`` maps a path to its body; anything else is 404."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = pages.get(request.url.path)
+        return httpx.Response(404) if body is None else httpx.Response(200, text=body)
+
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+DOCS_PAGE = (
+    '<html><head><link type="text/css" rel="stylesheet" href="{css}"></head>'
+    '<body><div id="ui"></div><script src="{js}"></script></body></html>'
+)
+
+
+def test_a_page_is_ok_when_it_and_its_assets_load_from_its_own_host() -> None:
+    site = _site(
+        {
+            "/docs": DOCS_PAGE.format(css="/assets/ui.css", js="assets/ui.js"),
+            "/assets/ui.css": "",
+            "/assets/ui.js": "",
+        }
+    )
+    assert page_status(site, "http://gw/docs") == "ok (2 assets)"
+
+
+def test_a_page_whose_assets_come_from_a_cdn_is_not_ok_offline() -> None:
+    cdn = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
+    site = _site({"/docs": DOCS_PAGE.format(css="/ui.css", js=cdn), "/ui.css": ""})
+    assert page_status(site, "http://gw/docs") == f"needs the internet ({cdn})"
+
+
+def test_a_page_with_a_missing_asset_says_which() -> None:
+    site = _site({"/": DOCS_PAGE.format(css="/app.css", js="/app.js"), "/app.css": ""})
+    assert page_status(site, "http://gw/") == "asset missing (404: http://gw/app.js)"
+    assert page_status(site, "http://gw/nothing") == "not ready (404)"
+
+
+def test_make_dev_reads_dot_env_but_the_shell_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comments and blank lines are fine\n\nLOG_LEVEL=DEBUG\n"
+        "INKWELL_TEST_ONLY_FROM_FILE='quoted value'\nINKWELL_TEST_SHELL=from-file\n"
+    )
+    monkeypatch.setenv("INKWELL_TEST_SHELL", "from-shell")
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.delenv("INKWELL_TEST_ONLY_FROM_FILE", raising=False)
+
+    added = dev.load_env_file(env_file)
+
+    assert added == ["LOG_LEVEL", "INKWELL_TEST_ONLY_FROM_FILE"]
+    assert os.environ["INKWELL_TEST_ONLY_FROM_FILE"] == "quoted value"
+    assert os.environ["INKWELL_TEST_SHELL"] == "from-shell"
+    assert dev.load_env_file(tmp_path / "missing.env") == []

@@ -7,7 +7,9 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
+from inkwell_runtime.docs import use_token_url
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
@@ -41,7 +43,8 @@ def build_app(
 
     Logging is configured once per process, before the app is built (``inkwell_runtime.serve``).
     """
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself (no CDN: they work offline)
+    app = FastAPIOffline(
         title=f"Inkwell {name}",
         description=description,
         version=version,
@@ -131,4 +134,5 @@ def build_service_app(
     app.include_router(readiness_router(readiness_checks or {}, settings.readiness_timeout_seconds))
     for router in routers:
         app.include_router(router)
+    use_token_url(app, settings.docs_token_url)
     return app

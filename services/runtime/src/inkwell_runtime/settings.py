@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
         """What the request guard (``inkwell_runtime.guard``) enforces; None: no guard."""
         return GuardLimits(self.max_body_bytes, self.max_json_depth)
 
+    docs_token_url: str = "http://127.0.0.1:8000/api/auth/token"  # noqa: S105 (a URL)
+    """Where the service's own ``/docs`` Authorize asks for a token (``inkwell_runtime.docs``)."""
+
     def insecure_defaults(self) -> list[str]:
         """Names of settings that still hold a development-only default."""
         return []

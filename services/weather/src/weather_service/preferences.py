@@ -6,8 +6,9 @@ import logging
 
 import httpx
 from asgi_correlation_id import correlation_id
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
+from contracts.preferences import Units
 from inkwell_runtime.app import REQUEST_ID_HEADER
 from inkwell_runtime.errors import DomainError, ServiceUnavailable
 
@@ -46,10 +47,17 @@ class PreferencesBadResponse(DomainError):
     detail = "Preferences service error"
 
 
-class _PreferredCity(BaseModel):
-    """A tolerant reader: only the field this service uses (``city``); the rest is ignored."""
+class PreferredPlace(BaseModel):
+    """A tolerant reader: only the fields this service uses (``city``, ``units``); the rest is
+    ignored, and units it does not know read as metric."""
 
     city: str
+    units: Units = Units.metric
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _unknown_units_are_metric(cls, value: object) -> object:
+        return value if value in set(Units) else Units.metric
 
 
 class PreferencesClient:
@@ -57,7 +65,7 @@ class PreferencesClient:
         self.client = client
         self.deadline_seconds = deadline_seconds
 
-    async def preferred_city(self, token: str) -> str:
+    async def preferred_place(self, token: str) -> PreferredPlace:
         headers = {"Authorization": f"Bearer {token}"}
         if request_id := correlation_id.get():
             headers[REQUEST_ID_HEADER] = request_id
@@ -69,7 +77,7 @@ class PreferencesClient:
         status = response.status_code
         if status == httpx.codes.OK:
             try:
-                return _PreferredCity.model_validate_json(response.content).city
+                return PreferredPlace.model_validate_json(response.content)
             except ValidationError as exc:
                 raise PreferencesBadResponse(reason="unreadable preferences payload") from exc
         if status == httpx.codes.NOT_FOUND:

@@ -16,6 +16,7 @@ from cachetools import TTLCache
 from pydantic import AfterValidator, BaseModel, Field, FiniteFloat, ValidationError
 from pydantic_core import PydanticCustomError
 
+from contracts.preferences import Units
 from contracts.weather import WeatherReport
 from inkwell_runtime.clock import utcnow
 from inkwell_runtime.errors import DomainError
@@ -92,6 +93,7 @@ class _Description(BaseModel):
 
 class _CurrentCondition(BaseModel):
     temp_c: FiniteFloat = Field(alias="temp_C")
+    wind_kmh: FiniteFloat | None = Field(default=None, alias="windspeedKmph")
     weather_desc: list[_Description] = Field(alias="weatherDesc", min_length=1)
 
 
@@ -101,17 +103,33 @@ class _J1(BaseModel):
     current_condition: list[_CurrentCondition] = Field(min_length=1)
 
 
+KMH_PER_MPH = 1.609344
+
+
 @dataclass(frozen=True)
 class Observation:
+    """What the provider said, in metric units (converted per report: the cache holds one)."""
+
     description: str
     temperature_c: float
     fetched_at: datetime
+    wind_kmh: float | None = None
 
-    def report(self, city: str, *, cached: bool) -> WeatherReport:
+    def report(self, city: str, *, cached: bool, units: Units = Units.metric) -> WeatherReport:
+        imperial = units is Units.imperial
+        wind = self.wind_kmh
+        if imperial:
+            temperature = round(self.temperature_c * 9 / 5 + 32, 1)
+            wind = None if wind is None else round(wind / KMH_PER_MPH, 1)
         return WeatherReport(
             city=city,
             description=self.description,
             temperature_c=self.temperature_c,
+            units=units,
+            temperature=temperature if imperial else self.temperature_c,
+            temperature_unit="°F" if imperial else "°C",
+            wind_speed=wind,
+            wind_speed_unit="mph" if imperial else "km/h",
             fetched_at=self.fetched_at,
             cached=cached,
         )
@@ -130,6 +148,7 @@ def parse_j1(content: bytes) -> Observation:
         description=current.weather_desc[0].value.strip(),
         temperature_c=current.temp_c,
         fetched_at=utcnow(),
+        wind_kmh=current.wind_kmh,
     )
 
 
@@ -182,20 +201,20 @@ class WeatherService:
         self.last_error: str | None = None
         """The cause of the latest failed upstream call (its public detail), for ``/readyz``."""
 
-    async def report(self, city: str) -> WeatherReport:
+    async def report(self, city: str, units: Units = Units.metric) -> WeatherReport:
         city = normalize_city(city)
         key = cache_key(city)
         if (hit := self.cache.get(key)) is not None:
             self.cache_hits += 1
-            return hit.report(city, cached=True)
+            return hit.report(city, cached=True, units=units)
         async with self.in_flight.hold(key):
             if (hit := self.cache.get(key)) is not None:
                 self.cache_hits += 1
-                return hit.report(city, cached=True)
+                return hit.report(city, cached=True, units=units)
             self.cache_misses += 1
             observation = await self._fetch(city)
             self.cache[key] = observation
-            return observation.report(city, cached=False)
+            return observation.report(city, cached=False, units=units)
 
     async def _fetch(self, city: str) -> Observation:
         # Inside the guard, a 404 is a normal exit: the upstream answered, it just does not know

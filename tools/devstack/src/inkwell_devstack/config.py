@@ -13,6 +13,7 @@ Two profiles share one shape:
 """
 
 import dataclasses
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -60,9 +61,13 @@ TEST_AWS = {
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+SEED_ADMIN_EMAIL = "admin@example.com"
+"""``make seed``'s admin (inkwell_devstack.seed.ADMIN_EMAIL)."""
 E2E_BUCKET = "inkwell-e2e-media"
 E2E_MONGO_DATABASE = "inkwell_e2e_preferences"
 E2E_SERVICE_ENV: dict[str, str] = {
+    # `make seed` is tested against the e2e stack: its admin gets the role there too.
+    "BOOTSTRAP_ADMIN_EMAILS": json.dumps([SEED_ADMIN_EMAIL]),
     # Suites that log many users in switch the gateway's login rate limit off.
     "LOGIN_RATE_LIMIT": "off",
     # Cheaper password hashing: the suite checks flows, not argon2's cost.
@@ -268,6 +273,10 @@ class StackConfig:
             redis=(redis if redis is not None else _flag(env.get("INKWELL_REDIS")))
             and not env.get("RATE_LIMIT_STORAGE_URL"),
             reset=bool(reset),
+            # `make seed`'s admin is an admin unless the caller chose the admins
+            service_env={}
+            if "BOOTSTRAP_ADMIN_EMAILS" in env
+            else {"BOOTSTRAP_ADMIN_EMAILS": json.dumps([SEED_ADMIN_EMAIL])},
             start_timeout=float(env.get("INKWELL_START_TIMEOUT", "120")),
             registry=registry,
         )

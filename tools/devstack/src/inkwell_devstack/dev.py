@@ -8,17 +8,22 @@ SIGINT or SIGTERM, when it stops every one of them. Settings come from the envir
 services' own (``DATABASE_URL``, ``WEATHER_API_URL``, ``MONGO_URL``, ``AWS_ENDPOINT_URL_S3``,
 ``LOGIN_RATE_LIMIT``, ...) and the runner's (``INKWELL_PORT_BASE``, ``INKWELL_<NAME>_PORT``,
 ``INKWELL_DATA_DIR``, ``INKWELL_RUN_DIR``, ``INKWELL_S3``, ``INKWELL_WEATHER_STUB``,
-``INKWELL_REDIS``, ``INKWELL_START_TIMEOUT``); docs/running-locally.md lists them.
+``INKWELL_REDIS``, ``INKWELL_START_TIMEOUT``); docs/running-locally.md lists them. A ``.env`` at the
+repository's root (copy ``.env.example``) adds the variables the shell does not set.
 """
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
-from inkwell_devstack.config import ConfigError, StackConfig
+from dotenv import dotenv_values
+
+from inkwell_devstack.config import ConfigError, StackConfig, find_root
 from inkwell_devstack.errors import Interrupted, StackError
 from inkwell_devstack.processes import log_tail
 from inkwell_devstack.report import format_table
@@ -54,8 +59,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def load_env_file(path: Path) -> list[str]:
+    """Variables from ``path`` (``.env``) that the environment does not set already: the
+    shell wins. The services started get them too (they inherit this environment)."""
+    if not path.is_file():
+        return []
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    added = [name for name in values if name not in os.environ]
+    os.environ.update({name: values[name] for name in added})
+    return added
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    env_file = find_root() / ".env"
+    if added := load_env_file(env_file):
+        print(f"inkwell dev: {len(added)} setting(s) from {env_file}: {', '.join(added)}")
     try:
         config = StackConfig.from_env(
             profile="dev", weather_stub=args.weather_stub, reset=args.fresh, redis=args.redis

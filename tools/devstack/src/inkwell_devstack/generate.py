@@ -39,11 +39,31 @@ class Step:
     """What both CIs run (GitHub runs ``test`` once per suite: ``make test-<suite>``)."""
     github_command: str | None = None
     """GitHub's variant, where its machine differs from ours."""
+    github_setup: tuple[str, ...] = ()
+    """What GitHub's runner needs first (ours has it, or ``.ci/run`` installs it)."""
+
+
+BROWSER_SETUP = (
+    "./tools/uv run --frozen playwright install --with-deps chromium",
+    "npm ci --prefix e2e/browser --no-audit --no-fund",
+)
+"""The browser suite's needs on GitHub: Playwright's own Chromium there (Debian's here)."""
 
 
 CI_STEPS: tuple[Step, ...] = (
-    Step("test", "in-process suites", "make test"),
-    Step("e2e", "end-to-end suite on local processes (make dev's runner)", "make e2e"),
+    Step(
+        "test",
+        "in-process suites",
+        "make test",
+        # the gateway's shared login limit is tested against a real redis-server
+        github_setup=("sudo apt-get install -y --no-install-recommends redis-server",),
+    ),
+    Step(
+        "e2e",
+        "end-to-end suite on local processes (make dev's runner)",
+        "make e2e",
+        github_setup=BROWSER_SETUP,
+    ),
     Step("fuzz", "fuzz: schemathesis on every service and the gateway", "make fuzz-ci"),
     Step("lint", "lint: ruff, mypy, generated files, compose, Dockerfiles, shell", "make lint"),
     Step(
@@ -51,6 +71,7 @@ CI_STEPS: tuple[Step, ...] = (
         "end-to-end suite on docker compose",
         "make e2e-compose-airgapped",
         github_command="make e2e-compose",
+        github_setup=BROWSER_SETUP,
     ),
 )
 
@@ -85,6 +106,16 @@ step() {{ printf '\\n\\033[1m== %s\\033[0m (%ss)\\n' "$*" "$SECONDS"; }}
 
 step "uv and Python 3.13"
 ./tools/uv --version
+
+step "the browser suite's needs: Chromium (Debian's package) and npm (axe-core, from its lockfile)"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${{#missing[@]}}" -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${{missing[@]}}"
+fi
+chromium --version
+npm ci --prefix e2e/browser --no-audit --no-fund
 
 step "workspace"
 ./tools/uv sync --frozen
@@ -133,6 +164,10 @@ _POSTGRES = """    services:
       TEST_DATABASE_URL: postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/inkwell_test"""
 
 
+def _setup_steps(step: Step) -> str:
+    return "\n".join(f"      - run: {command}" for command in step.github_setup)
+
+
 def workflow(registry: Registry) -> str:
     jobs: list[str] = []
     for step in CI_STEPS:
@@ -153,6 +188,7 @@ def workflow(registry: Registry) -> str:
       MONGO_TEST_URL: mongodb://127.0.0.1:27017/?directConnection=true
     steps:
 {_SETUP}
+{_setup_steps(step)}
       - run: make test-${{{{ matrix.suite }}}}"""
             )
             continue
@@ -165,6 +201,7 @@ def workflow(registry: Registry) -> str:
 {_POSTGRES if needs_postgres else ""}
     steps:
 {_SETUP}
+{_setup_steps(step)}
       - run: {command}""".replace("\n\n", "\n")
         )
     body = "\n\n".join(jobs)

@@ -36,6 +36,7 @@ from inkwell_devstack.config import GATEWAY_FACTORY, TEST_AWS, StackConfig
 from inkwell_devstack.databases import migrate_databases, parse_url
 from inkwell_devstack.errors import ComponentFailed, Interrupted, PortsInUse, StackError
 from inkwell_devstack.lock import RunLock
+from inkwell_devstack.pages import page_status
 from inkwell_devstack.processes import (
     Child,
     Probe,
@@ -256,11 +257,18 @@ class Supervisor:
         env = dict(os.environ)
         if "auth" in registry:
             env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
+        # links and docs point at this stack's gateway (its port may not be 8000)
+        gateway = cfg.gateway_url
+        env.setdefault("DOCS_TOKEN_URL", f"{gateway}/api/auth/token")
+        env.setdefault("PASSWORD_RESET_URL", f"{gateway}/reset-password")
+        env.setdefault("PUBLIC_BASE_URL", gateway)
         calls = registry.names if name == "gateway" else registry[name].calls
         for other in calls:
             env[f"{registry[other].env_name}_URL"] = cfg.url(other)
         if name == "gateway":
             env.setdefault("UVICORN_HTTP", "gateway.edge:EdgeProtocol")  # header/body limits
+            # each service's own /docs asks the gateway for tokens (DOCS_TOKEN_URL) from its origin
+            env.setdefault("CORS_ORIGINS", ",".join(cfg.url(other) for other in registry.names))
             if cfg.redis:
                 env["RATE_LIMIT_STORAGE_URL"] = cfg.redis_url
             env.update(cfg.service_env)
@@ -443,8 +451,10 @@ class Supervisor:
         cfg = self.config
         rows: list[Row] = []
         if "gateway" in self.children:
-            docs = f"{cfg.gateway_url}/docs"
-            rows.append(Row("docs", docs, self._http_status(docs, ok="ok")))
+            # each page and the scripts and stylesheets it loads: all from the gateway (offline)
+            for name, path in (("web client", "/"), ("docs", "/docs"), ("redoc", "/redoc")):
+                page = f"{cfg.gateway_url}{path}"
+                rows.append(Row(name, page, page_status(self._http, page)))
         for name in ["gateway", *cfg.registry.names]:
             if name in self.children:
                 url = cfg.url(name)

@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
+from contracts.preferences import Units
 from contracts.weather import WeatherReport
 from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 from weather_service.api.deps import BearerToken, CurrentClaims, Preferences, Weather
@@ -37,12 +38,13 @@ _WEATHER_ERRORS = {
 async def weather_for_me(
     claims: CurrentClaims, token: BearerToken, weather: Weather, preferences: Preferences
 ) -> WeatherReport:
-    """Weather for the caller's preferred city, read from the preferences service as the caller."""
-    city = await preferences.preferred_city(token)
-    if not is_valid_city(city.strip()):
+    """Weather for the caller's preferred city, in their preferred units (both read from the
+    preferences service as the caller)."""
+    place = await preferences.preferred_place(token)
+    if not is_valid_city(place.city.strip()):
         # Saved before a stricter rule, or by another client: no upstream could know it.
-        raise CityNotFound(reason=f"preferred city {city!r} is not a valid city name")
-    return await weather.report(city)
+        raise CityNotFound(reason=f"preferred city {place.city!r} is not a valid city name")
+    return await weather.report(place.city, place.units)
 
 
 @router.get(
@@ -54,6 +56,7 @@ async def weather_for_city(
     claims: CurrentClaims,
     weather: Weather,
     city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_DESCRIPTION)],
+    units: Annotated[Units, Query(description="°C and km/h (metric) or °F and mph")] = Units.metric,
 ) -> WeatherReport:
     """Current weather for a city (cached for `WEATHER_CACHE_SECONDS`)."""
-    return await weather.report(city)
+    return await weather.report(city, units)
