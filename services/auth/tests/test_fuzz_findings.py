@@ -9,7 +9,7 @@ from inkwell_runtime.testing.tokens import TestSigner
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.parametrize("skip", [1_000_001, 2**63])
+@pytest.mark.parametrize("skip", [1_001, 2**63])
 async def test_an_offset_past_the_bound_is_422_not_a_database_overflow(
     client: AsyncClient, signer: TestSigner, skip: int
 ) -> None:
@@ -25,11 +25,11 @@ async def test_the_deepest_allowed_offset_is_an_empty_page(
     client: AsyncClient, signer: TestSigner
 ) -> None:
     response = await client.get(
-        "/api/admin/users", params={"skip": 1_000_000}, headers=signer.bearer(roles=["admin"])
+        "/api/admin/users", params={"skip": 1_000}, headers=signer.bearer(roles=["admin"])
     )
 
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json()["items"] == []
 
 
 @pytest.mark.parametrize(

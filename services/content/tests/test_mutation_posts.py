@@ -41,7 +41,7 @@ async def test_same_instant_posts_are_ordered_by_id_whatever_the_plan(
     answer = await client.get(listing.format(author=alice.id), params={"limit": 7})
 
     assert answer.status_code == 200
-    assert [p["id"] for p in answer.json()["posts"]] == sorted(
+    assert [p["id"] for p in answer.json()["items"]] == sorted(
         (str(p.id) for p in stored), reverse=True
     )
 

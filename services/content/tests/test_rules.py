@@ -47,28 +47,11 @@ def test_a_role_named_like_admin_is_not_admin() -> None:
     assert posts.may_delete(claims, a_post()) is False
 
 
-@pytest.mark.parametrize(
-    ("skip", "returned", "total", "expected"),
-    [
-        (0, 10, 25, True),
-        (15, 10, 25, False),
-        (14, 10, 25, True),
-        (20, 5, 25, False),
-        (0, 0, 0, False),
-        (30, 0, 25, False),
-        (0, 9, 10, True),
-        (1, 9, 10, False),
-    ],
-)
-def test_has_more(skip: int, returned: int, total: int, expected: bool) -> None:
-    assert posts.has_more(skip, returned, total) is expected
+def test_a_posts_place_in_a_listing_is_its_date_then_its_id() -> None:
+    post = a_post()
+    post.id, post.date_posted, post.updated_at = uuid.uuid4(), T0, T0 + timedelta(days=1)
 
-
-def test_a_page_knows_whether_more_follow() -> None:
-    page = posts.Page(posts=[a_post(), a_post()], total=3, skip=0, limit=2)
-
-    assert page.has_more is True
-    assert posts.Page(posts=[a_post()], total=3, skip=2, limit=2).has_more is False
+    assert posts.position(post) == (T0, post.id)
 
 
 @pytest.mark.anyio

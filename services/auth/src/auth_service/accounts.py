@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import PasswordResetToken, User, utcnow
 from auth_service.schemas import UserCreate
+from inkwell_runtime.pagination import Page, PageRequest, Position, fetch_page
 
 
 class EmailTaken(Exception):
@@ -127,8 +128,18 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def list_users(session: AsyncSession, skip: int, limit: int) -> list[User]:
-    result = await session.scalars(
-        select(User).order_by(User.created_at, User.id).offset(skip).limit(limit)
+def position(user: User) -> Position:
+    """Where an account sits in the admin listing: oldest first, ties broken by id."""
+    return user.created_at, user.id
+
+
+async def list_users(session: AsyncSession, request: PageRequest) -> Page[User]:
+    """Oldest account first; each page is one range scan of the index on (created_at, id)."""
+    return await fetch_page(
+        session,
+        select(User),
+        request,
+        keys=(User.created_at, User.id),
+        position=position,
+        newest_first=False,
     )
-    return list(result)

@@ -6,14 +6,14 @@ PATCHes of different fields both survive.
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.models import Post, utcnow
 from contracts.auth import TokenClaims
+from inkwell_runtime.pagination import Page, PageRequest, Position, fetch_page
 
 ADMIN_ROLE = "admin"
 
@@ -40,37 +40,26 @@ def may_delete(claims: TokenClaims, post: Post) -> bool:
     return post.author_id == claims.user_id or claims.has_role(ADMIN_ROLE)
 
 
-def has_more(skip: int, returned: int, total: int) -> bool:
-    """Whether posts remain after this page."""
-    return skip + returned < total
-
-
-@dataclass(frozen=True)
-class Page:
-    posts: list[Post]
-    total: int
-    skip: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return has_more(self.skip, len(self.posts), self.total)
+def position(post: Post) -> Position:
+    """Where a post sits in a listing: newest first, ties broken by id."""
+    return post.date_posted, post.id
 
 
 async def list_posts(
-    session: AsyncSession, *, skip: int, limit: int, author_id: uuid.UUID | None = None
-) -> Page:
-    """Newest first (ties broken by id, so pages never overlap nor skip a post)."""
+    session: AsyncSession, request: PageRequest, *, author_id: uuid.UUID | None = None
+) -> Page[Post]:
+    """Newest first; each page is one range scan of an index on (date_posted, id)."""
     query = select(Post)
     if author_id is not None:
         query = query.where(Post.author_id == author_id)
-    total: int = (
-        await session.execute(select(func.count()).select_from(query.subquery()))
-    ).scalar_one()
-    rows = await session.scalars(
-        query.order_by(Post.date_posted.desc(), Post.id.desc()).offset(skip).limit(limit)
+    return await fetch_page(
+        session,
+        query,
+        request,
+        keys=(Post.date_posted, Post.id),
+        position=position,
+        newest_first=True,
     )
-    return Page(posts=list(rows), total=total, skip=skip, limit=limit)
 
 
 async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:

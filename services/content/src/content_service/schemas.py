@@ -18,8 +18,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from content_service.models import Post
-from content_service.posts import Page
 from contracts.posts import Author, PostPage, PostRead
+from inkwell_runtime.pagination import Page
 
 TITLE_MAX = 200
 CONTENT_MAX = 50_000
@@ -88,11 +88,5 @@ def post_read(post: Post) -> PostRead:
     )
 
 
-def post_page(page: Page) -> PostPage:
-    return PostPage(
-        posts=[post_read(p) for p in page.posts],
-        total=page.total,
-        skip=page.skip,
-        limit=page.limit,
-        has_more=page.has_more,
-    )
+def post_page(page: Page[Post]) -> PostPage:
+    return PostPage(items=[post_read(p) for p in page.items], **page.info())

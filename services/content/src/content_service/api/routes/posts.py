@@ -19,14 +19,13 @@ UNAUTHORIZED = {401: "Missing or invalid token"}
 @router.get("/api/posts", response_model=PostPage)
 async def list_posts(session: DbSession, page: Pagination) -> PostPage:
     """Every post, newest first."""
-    return post_page(await posts.list_posts(session, skip=page.skip, limit=page.limit))
+    return post_page(await posts.list_posts(session, page))
 
 
 @router.get("/api/users/{user_id}/posts", response_model=PostPage)
 async def list_user_posts(user_id: uuid.UUID, session: DbSession, page: Pagination) -> PostPage:
     """One author's posts, newest first (an unknown user simply has none)."""
-    found = await posts.list_posts(session, skip=page.skip, limit=page.limit, author_id=user_id)
-    return post_page(found)
+    return post_page(await posts.list_posts(session, page, author_id=user_id))
 
 
 @router.get("/api/posts/{post_id}", response_model=PostRead, responses=error_responses(NOT_FOUND))
