@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base
-from inkwell_runtime.db import make_sessionmaker
+from inkwell_runtime.db import attach_engine
 from inkwell_runtime.testing.postgres import truncate_all
 from inkwell_runtime.testing.tokens import TestSigner
 
@@ -33,8 +33,7 @@ async def committed_app(
 ) -> AsyncIterator[FastAPI]:
     """The app on real sessions (each request its own connection and transaction)."""
     app = create_app(settings, token_verifier=signer.verifier())
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    attach_engine(app, engine)
     yield app
     await truncate_all(engine, Base.metadata)
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
-from inkwell_runtime.db import DbSession, database_lifespan, database_ready
+from inkwell_runtime.db import DbSession, ReadSession, database_lifespan, database_ready
 from inkwell_runtime.health import health_router
 from inkwell_runtime.testing.postgres import suite_database_url
 
@@ -45,3 +45,38 @@ async def test_lifespan_sessions_and_readiness(reachable: bool, status: int) -> 
 
     assert ready.status_code == status
     assert not hasattr(app.state, "engine") or app.state.engine.pool.checkedout() == 0
+
+
+def session_app(url: str) -> FastAPI:
+    """Two statements per request, each asking for its transaction's id."""
+    app = FastAPI(lifespan=database_lifespan(url))
+    xid = text("SELECT pg_current_xact_id()::text")
+
+    @app.get("/write-session")
+    async def write_session(session: DbSession) -> dict[str, bool]:
+        first = await session.scalar(xid)
+        return {"one_transaction": first == await session.scalar(xid)}
+
+    @app.get("/read-session")
+    async def read_session(session: ReadSession) -> dict[str, bool]:
+        first = await session.scalar(xid)
+        return {"one_transaction": first == await session.scalar(xid)}
+
+    return app
+
+
+async def test_a_read_session_runs_each_statement_on_its_own() -> None:
+    """No BEGIN/ROLLBACK around a read-only request; a write session keeps its transaction."""
+    app = session_app(await suite_database_url("runtime"))
+
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        written = (await client.get("/write-session")).json()
+        read = (await client.get("/read-session")).json()
+        checked_out = app.state.engine.pool.checkedout()
+
+    assert written == {"one_transaction": True}
+    assert read == {"one_transaction": False}
+    assert checked_out == 0

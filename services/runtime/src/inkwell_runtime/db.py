@@ -39,14 +39,24 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
+    """Where the session dependencies find the engine: ``app.state``."""
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    # The same pool; sessions that only read run each statement on its own (no BEGIN and
+    # ROLLBACK around it: two round trips fewer per request).
+    app.state.read_sessionmaker = make_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
+
+
 def database_lifespan(url: str) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A lifespan that opens the engine on ``app.state`` and disposes of it at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        attach_engine(app, engine)
         try:
             yield
         finally:
@@ -70,7 +80,22 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     An outage met while the request uses the session is answered 503, never 500.
     """
-    async with request.app.state.sessionmaker() as session:
+    async with _outage_is_503(request.app.state.sessionmaker()) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a request that only reads, each statement in autocommit: no transaction
+    to begin and roll back. Only for routes whose reads need no common snapshot (one query,
+    or figures that may each be a moment apart). Tests override it with their session too
+    (``inkwell_runtime.testing.postgres.serving_session``)."""
+    async with _outage_is_503(request.app.state.read_sessionmaker()) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _outage_is_503(opened: AsyncSession) -> AsyncIterator[AsyncSession]:
+    async with opened as session:
         try:
             yield session
         except Exception as exc:
@@ -80,6 +105,7 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 async def database_ready(request: Request) -> None:

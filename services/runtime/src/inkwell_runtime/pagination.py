@@ -14,7 +14,7 @@ import base64
 import binascii
 import struct
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -94,10 +94,10 @@ class PageRequest:
     with_total: bool = False
 
 
-def page_request(default_limit: int) -> Callable[..., PageRequest]:
+def page_request(default_limit: int) -> Callable[..., Awaitable[PageRequest]]:
     """The dependency reading ``?limit=&skip=&cursor=&total=`` (422 on anything out of bounds)."""
 
-    def read(
+    async def read(
         limit: Annotated[
             int, Query(ge=1, le=LIMIT_MAX, description="Items per page")
         ] = default_limit,

@@ -1,7 +1,8 @@
 """Every dependency a test may override, in one place.
 
 Tests override :func:`get_current_claims` (who is calling) and :func:`get_db_session`
-(a rolled-back session), or leave them and send real tokens.
+(a rolled-back session; ``serving_session`` puts it behind :func:`get_read_session` too),
+or leave them and send real tokens.
 """
 
 from typing import Annotated
@@ -9,15 +10,17 @@ from typing import Annotated
 from fastapi import Depends
 
 from inkwell_runtime.auth import CurrentClaims, get_current_claims
-from inkwell_runtime.db import DbSession, get_db_session
+from inkwell_runtime.db import DbSession, ReadSession, get_db_session, get_read_session
 from inkwell_runtime.pagination import PageRequest, page_request
 
 __all__ = [
     "CurrentClaims",
     "DbSession",
     "Pagination",
+    "ReadSession",
     "get_current_claims",
     "get_db_session",
+    "get_read_session",
 ]
 
 PAGE_LIMIT_DEFAULT = 10
