@@ -5,8 +5,16 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from inkwell_runtime.db import DbSession, ReadSession, database_lifespan, database_ready
+from inkwell_runtime.db import (
+    DbSession,
+    ReadSession,
+    attach_engine,
+    database_lifespan,
+    database_ready,
+    make_engine,
+)
 from inkwell_runtime.health import health_router
 from inkwell_runtime.testing.postgres import suite_database_url
 
@@ -80,3 +88,33 @@ async def test_a_read_session_runs_each_statement_on_its_own() -> None:
     assert written == {"one_transaction": True}
     assert read == {"one_transaction": False}
     assert checked_out == 0
+
+
+async def test_a_connection_cut_while_idle_is_replaced_before_a_request_uses_it() -> None:
+    """The server ends a pooled connection (a restart, an idle timeout): the next request
+    gets a fresh connection, not a 503; the ping runs only on connections idle that long."""
+    url = await suite_database_url("runtime")
+    app = FastAPI()
+    pid = text("SELECT pg_backend_pid()")
+
+    @app.get("/pid")
+    async def backend(session: ReadSession) -> dict[str, int]:
+        return {"pid": await session.scalar(pid)}
+
+    engine = make_engine(url, ping_idle_after=0)
+    attach_engine(app, engine)
+    killer = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+            first = await client.get("/pid")
+            async with killer.connect() as conn:
+                await conn.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": first.json()["pid"]}
+                )
+            second = await client.get("/pid")
+    finally:
+        await engine.dispose()
+        await killer.dispose()
+
+    assert first.status_code == second.status_code == 200
+    assert second.json()["pid"] != first.json()["pid"]

@@ -1,19 +1,21 @@
 """PostgreSQL through SQLAlchemy async + asyncpg (install ``inkwell-runtime[db]``)."""
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from inkwell_runtime.errors import ServiceUnavailable
 
@@ -31,8 +33,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+IDLE_PING_SECONDS = 5.0
+
+
+def make_engine(url: str, *, ping_idle_after: float = IDLE_PING_SECONDS) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine, ping_idle_after)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle ``seconds`` or more.
+
+    ``pool_pre_ping`` checks every checkout, and on asyncpg its check is three round trips
+    (BEGIN, a ping, ROLLBACK): more than the query it guards. A connection returned a moment
+    ago is alive; one idle for a while may have been cut (a database restart, a proxy's idle
+    timeout) and is pinged, then replaced by a fresh one if the ping fails: the request
+    never sees it.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise sa_exc.DisconnectionError("connection lost while idle") from exc
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
