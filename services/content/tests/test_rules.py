@@ -47,13 +47,6 @@ def test_a_role_named_like_admin_is_not_admin() -> None:
     assert posts.may_delete(claims, a_post()) is False
 
 
-def test_a_posts_place_in_a_listing_is_its_date_then_its_id() -> None:
-    post = a_post()
-    post.id, post.date_posted, post.updated_at = uuid.uuid4(), T0, T0 + timedelta(days=1)
-
-    assert posts.position(post) == (T0, post.id)
-
-
 @pytest.mark.anyio
 async def test_an_update_with_nothing_to_change_changes_nothing(db_session: AsyncSession) -> None:
     """The API refuses ``{}`` (422); the rule itself treats it as a no-op, not a touch."""

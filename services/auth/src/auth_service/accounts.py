@@ -4,15 +4,16 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import PasswordResetToken, User, utcnow
 from auth_service.schemas import UserCreate
-from inkwell_runtime.pagination import Page, PageRequest, Position, fetch_page
+from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 
 class EmailTaken(Exception):
@@ -128,18 +129,14 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-def position(user: User) -> Position:
-    """Where an account sits in the admin listing: oldest first, ties broken by id."""
-    return user.created_at, user.id
+EVERY_USER = Listing(
+    select(User.id, User.username, User.email, User.roles, User.created_at),
+    (User.created_at, User.id),
+    newest_first=False,
+)
+"""The admin listing, oldest account first: a range scan of the index on (created_at, id)."""
 
 
-async def list_users(session: AsyncSession, request: PageRequest) -> Page[User]:
-    """Oldest account first; each page is one range scan of the index on (created_at, id)."""
-    return await fetch_page(
-        session,
-        select(User),
-        request,
-        keys=(User.created_at, User.id),
-        position=position,
-        newest_first=False,
-    )
+async def list_users(session: AsyncSession, request: PageRequest) -> Page[Row[Any]]:
+    """One page of accounts (never their password hashes: not even selected)."""
+    return await fetch_page(session, EVERY_USER, request)

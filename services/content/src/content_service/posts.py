@@ -7,13 +7,14 @@ PATCHes of different fields both survive.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.models import Post, utcnow
 from contracts.auth import TokenClaims
-from inkwell_runtime.pagination import Page, PageRequest, Position, fetch_page
+from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 ADMIN_ROLE = "admin"
 
@@ -40,26 +41,23 @@ def may_delete(claims: TokenClaims, post: Post) -> bool:
     return post.author_id == claims.user_id or claims.has_role(ADMIN_ROLE)
 
 
-def position(post: Post) -> Position:
-    """Where a post sits in a listing: newest first, ties broken by id."""
-    return post.date_posted, post.id
+_COLUMNS = select(*Post.__table__.columns)
+_ORDER = (Post.date_posted, Post.id)
+EVERY_POST = Listing(_COLUMNS, _ORDER, newest_first=True)
+"""Newest first: one backward range scan of the index on (date_posted, id) per page."""
+AUTHORS_POSTS = Listing(
+    _COLUMNS.where(Post.author_id == bindparam("author_id")), _ORDER, newest_first=True
+)
+"""One author's, newest first: the index on (author_id, date_posted, id)."""
 
 
 async def list_posts(
     session: AsyncSession, request: PageRequest, *, author_id: uuid.UUID | None = None
-) -> Page[Post]:
-    """Newest first; each page is one range scan of an index on (date_posted, id)."""
-    query = select(Post)
-    if author_id is not None:
-        query = query.where(Post.author_id == author_id)
-    return await fetch_page(
-        session,
-        query,
-        request,
-        keys=(Post.date_posted, Post.id),
-        position=position,
-        newest_first=True,
-    )
+) -> Page[Row[Any]]:
+    """Newest first, ties broken by id: pages never overlap nor skip a post."""
+    if author_id is None:
+        return await fetch_page(session, EVERY_POST, request)
+    return await fetch_page(session, AUTHORS_POSTS, request, {"author_id": author_id})
 
 
 async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:

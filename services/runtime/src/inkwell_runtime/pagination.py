@@ -14,14 +14,14 @@ import base64
 import binascii
 import struct
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Integer, Row, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -31,6 +31,7 @@ __all__ = [
     "LIMIT_MAX",
     "SKIP_MAX",
     "BadCursor",
+    "Listing",
     "Page",
     "PageRequest",
     "Position",
@@ -166,43 +167,82 @@ class Page[T]:
         }
 
 
-async def fetch_page[T](
+class Listing:
+    """A listing: its query (columns, not ORM entities: plain rows are cheaper to load), the
+    timestamp and id columns it is ordered by (an index must cover them, in that order) and
+    the direction. Its statements are built once, the page's figures going in as bound
+    parameters: building a statement costs SQLAlchemy more than running it."""
+
+    def __init__(
+        self,
+        query: Select[*tuple[Any, ...]],
+        keys: tuple[InstrumentedAttribute[datetime], InstrumentedAttribute[uuid.UUID]],
+        *,
+        newest_first: bool,
+    ) -> None:
+        self.query = query
+        self.keys = keys
+        self.newest_first = newest_first
+        self.count = select(func.count()).select_from(query.subquery())
+        self._statements: dict[tuple[bool, bool], Select[*tuple[Any, ...]]] = {}
+
+    def statement(self, *, after: bool, skip: bool) -> Select[*tuple[Any, ...]]:
+        """The page's query: after a cursor or not, with an offset or not."""
+        built = self._statements.get((after, skip))
+        if built is None:
+            built = self._statements[(after, skip)] = self._build(after=after, skip=skip)
+        return built
+
+    def _build(self, *, after: bool, skip: bool) -> Select[*tuple[Any, ...]]:
+        moment, ident = self.keys
+        query = self.query
+        if after:
+            row = tuple_(moment, ident)
+            bound = tuple_(
+                bindparam("page_after_at", type_=moment.type),
+                bindparam("page_after_id", type_=ident.type),
+            )
+            query = query.where(row < bound if self.newest_first else row > bound)
+        if self.newest_first:
+            query = query.order_by(moment.desc(), ident.desc())
+        else:
+            query = query.order_by(moment.asc(), ident.asc())
+        query = query.limit(bindparam("page_limit", type_=Integer))
+        if skip:
+            query = query.offset(bindparam("page_offset", type_=Integer))
+        return query
+
+    def position(self, row: Row[Any]) -> Position:
+        moment, ident = self.keys
+        return getattr(row, moment.key), getattr(row, ident.key)
+
+
+async def fetch_page(
     session: AsyncSession,
-    query: Select[T],
+    listing: Listing,
     request: PageRequest,
-    *,
-    keys: tuple[InstrumentedAttribute[datetime], InstrumentedAttribute[uuid.UUID]],
-    position: Callable[[T], Position],
-    newest_first: bool,
-) -> Page[T]:
-    """One page of ``query`` ordered by ``keys`` (which an index must cover, in that order).
+    params: Mapping[str, Any] | None = None,
+) -> Page[Row[Any]]:
+    """One page of ``listing`` (``params``: the values of its own bound parameters).
 
     One row more than asked tells whether another page follows, so no count is needed.
     """
-    moment, ident = keys
-    listing = query
+    values: dict[str, Any] = {**(params or {}), "page_limit": request.limit + 1}
     if request.after is not None:
-        row, bound = tuple_(moment, ident), tuple_(*request.after)
-        query = query.where(row < bound if newest_first else row > bound)
-    order = (moment.desc(), ident.desc()) if newest_first else (moment.asc(), ident.asc())
-    query = query.order_by(*order).limit(request.limit + 1)
+        values["page_after_at"], values["page_after_id"] = request.after
     if request.skip:
-        query = query.offset(request.skip)
-    rows = list((await session.execute(query)).scalars())
+        values["page_offset"] = request.skip
+    statement = listing.statement(after=request.after is not None, skip=bool(request.skip))
+    rows = (await session.execute(statement, values)).all()
     items = rows[: request.limit]
     more = len(rows) > request.limit
-    total = await count(session, listing) if request.with_total else None
+    total = None
+    if request.with_total:
+        total = (await session.execute(listing.count, dict(params or {}))).scalar_one()
     return Page(
-        items=items,
-        next_cursor=encode_cursor(position(items[-1])) if more else None,
+        items=list(items),
+        next_cursor=encode_cursor(listing.position(items[-1])) if more else None,
         total=total,
         skip=request.skip,
         limit=request.limit,
     )
-
-
-async def count(session: AsyncSession, query: Select[Any]) -> int:
-    counted: int = (
-        await session.execute(select(func.count()).select_from(query.subquery()))
-    ).scalar_one()
-    return counted

@@ -46,7 +46,4 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
 async def list_users(session: ReadSession, page: Pagination) -> UserPage:
     """Every account, oldest first: walk the pages with ``cursor`` (``skip`` ≤ 1000)."""
     found = await accounts.list_users(session, page)
-    return UserPage(
-        items=[UserRead.model_validate(u, from_attributes=True) for u in found.items],
-        **found.info(),
-    )
+    return UserPage.model_validate({"items": [u._asdict() for u in found.items], **found.info()})
