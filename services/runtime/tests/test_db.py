@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from inkwell_runtime.db import (
     DbSession,
-    ReadSession,
+    ReadDb,
     attach_engine,
     database_lifespan,
     database_ready,
@@ -66,7 +66,7 @@ def session_app(url: str) -> FastAPI:
         return {"one_transaction": first == await session.scalar(xid)}
 
     @app.get("/read-session")
-    async def read_session(session: ReadSession) -> dict[str, bool]:
+    async def read_session(session: ReadDb) -> dict[str, bool]:
         first = await session.scalar(xid)
         return {"one_transaction": first == await session.scalar(xid)}
 
@@ -98,7 +98,7 @@ async def test_a_connection_cut_while_idle_is_replaced_before_a_request_uses_it(
     pid = text("SELECT pg_backend_pid()")
 
     @app.get("/pid")
-    async def backend(session: ReadSession) -> dict[str, int]:
+    async def backend(session: ReadDb) -> dict[str, int]:
         return {"pid": await session.scalar(pid)}
 
     engine = make_engine(url, ping_idle_after=0)

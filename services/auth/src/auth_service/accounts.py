@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import PasswordResetToken, User, utcnow
 from auth_service.schemas import UserCreate
+from inkwell_runtime.db import Reader
 from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 
@@ -137,6 +138,6 @@ EVERY_USER = Listing(
 """The admin listing, oldest account first: a range scan of the index on (created_at, id)."""
 
 
-async def list_users(session: AsyncSession, request: PageRequest) -> Page[Row[Any]]:
+async def list_users(session: Reader, request: PageRequest) -> Page[Row[Any]]:
     """One page of accounts (never their password hashes: not even selected)."""
     return await fetch_page(session, EVERY_USER, request)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.models import Post, utcnow
 from contracts.auth import TokenClaims
+from inkwell_runtime.db import Reader
 from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 ADMIN_ROLE = "admin"
@@ -52,7 +53,7 @@ AUTHORS_POSTS = Listing(
 
 
 async def list_posts(
-    session: AsyncSession, request: PageRequest, *, author_id: uuid.UUID | None = None
+    session: Reader, request: PageRequest, *, author_id: uuid.UUID | None = None
 ) -> Page[Row[Any]]:
     """Newest first, ties broken by id: pages never overlap nor skip a post."""
     if author_id is None:
@@ -60,8 +61,11 @@ async def list_posts(
     return await fetch_page(session, AUTHORS_POSTS, request, {"author_id": author_id})
 
 
-async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:
-    post = await session.get(Post, post_id)
+ONE_POST = _COLUMNS.where(Post.id == bindparam("post_id"))
+
+
+async def get_post(session: Reader, post_id: uuid.UUID) -> Row[Any]:
+    post = (await session.execute(ONE_POST, {"post_id": post_id})).first()
     if post is None:
         raise PostNotFound
     return post

@@ -78,7 +78,7 @@ class PostUpdate(BaseModel):
         return self
 
 
-def post_read(post: Post) -> PostRead:
+def post_read(post: Post | Row[Any]) -> PostRead:
     return PostRead.model_validate(_post_fields(post))
 
 

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -26,6 +27,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 """Constraint names every service's metadata uses, so migrations name them predictably."""
+
+
+Reader = AsyncConnection | AsyncSession
+"""What reads run on: ``execute()`` a statement, get rows (a connection; a session in tests)."""
 
 
 def utcnow() -> datetime:
@@ -76,11 +81,9 @@ def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     """Where the session dependencies find the engine: ``app.state``."""
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    # The same pool; sessions that only read run each statement on its own (no BEGIN and
+    # The same pool; requests that only read run each statement on its own (no BEGIN and
     # ROLLBACK around it: two round trips fewer per request).
-    app.state.read_sessionmaker = make_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
+    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def database_lifespan(url: str) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -117,28 +120,29 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a request that only reads, each statement in autocommit: no transaction
-    to begin and roll back. Only for routes whose reads need no common snapshot (one query,
-    or figures that may each be a moment apart). Tests override it with their session too
-    (``inkwell_runtime.testing.postgres.serving_session``)."""
-    async with _outage_is_503(request.app.state.read_sessionmaker()) as session:
-        yield session
+async def get_reader(request: Request) -> AsyncIterator[Reader]:
+    """A connection for a request that only reads, each statement in autocommit: no
+    transaction to begin and roll back, no ORM session to set up (reads return rows). Only
+    for routes whose reads need no common snapshot (one query, or figures that may each be a
+    moment apart). Tests override it with their session (``serving_session``)."""
+    async with _outage_is_503(request.app.state.read_engine.connect()) as connection:
+        yield connection
 
 
 @asynccontextmanager
-async def _outage_is_503(opened: AsyncSession) -> AsyncIterator[AsyncSession]:
-    async with opened as session:
-        try:
+async def _outage_is_503[T: Reader](opened: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    """Opening it (a connection is made at once) or using it: an outage is a 503."""
+    try:
+        async with opened as session:
             yield session
-        except Exception as exc:
-            if is_outage(exc):
-                raise ServiceUnavailable(DATABASE_UNAVAILABLE) from exc
-            raise
+    except Exception as exc:
+        if is_outage(exc):
+            raise ServiceUnavailable(DATABASE_UNAVAILABLE) from exc
+        raise
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
-ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+ReadDb = Annotated[Reader, Depends(get_reader)]
 
 
 async def database_ready(request: Request) -> None:

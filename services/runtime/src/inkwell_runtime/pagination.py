@@ -22,10 +22,10 @@ from typing import Annotated, Any
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Integer, Row, Select, bindparam, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from contracts.pages import SKIP_MAX
+from inkwell_runtime.db import Reader
 
 __all__ = [
     "LIMIT_MAX",
@@ -218,7 +218,7 @@ class Listing:
 
 
 async def fetch_page(
-    session: AsyncSession,
+    session: Reader,
     listing: Listing,
     request: PageRequest,
     params: Mapping[str, Any] | None = None,

@@ -9,7 +9,7 @@ from auth_service import accounts
 from auth_service.api.deps import AdminClaims, CurrentUser, DbSession
 from auth_service.models import User
 from contracts.auth import PublicUser, UserPage, UserRead
-from inkwell_runtime.db import ReadSession
+from inkwell_runtime.db import ReadDb
 from inkwell_runtime.errors import error_responses
 from inkwell_runtime.pagination import PageRequest, page_request
 
@@ -43,7 +43,7 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
     dependencies=[AdminClaims],
     responses=error_responses({401: "Missing or invalid token", 403: "Not enough permissions"}),
 )
-async def list_users(session: ReadSession, page: Pagination) -> UserPage:
+async def list_users(session: ReadDb, page: Pagination) -> UserPage:
     """Every account, oldest first: walk the pages with ``cursor`` (``skip`` ≤ 1000)."""
     found = await accounts.list_users(session, page)
     return UserPage.model_validate({"items": [u._asdict() for u in found.items], **found.info()})

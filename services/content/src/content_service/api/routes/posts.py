@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, HTTPException, Response, status
 
 from content_service import posts
-from content_service.api.deps import CurrentClaims, DbSession, Pagination, ReadSession
+from content_service.api.deps import CurrentClaims, DbSession, Pagination, ReadDb
 from content_service.schemas import PostCreate, PostUpdate, post_page, post_read
 from contracts.posts import PostPage, PostRead
 from inkwell_runtime.errors import error_responses
@@ -17,19 +17,19 @@ UNAUTHORIZED = {401: "Missing or invalid token"}
 
 
 @router.get("/api/posts", response_model=PostPage)
-async def list_posts(session: ReadSession, page: Pagination) -> PostPage:
+async def list_posts(session: ReadDb, page: Pagination) -> PostPage:
     """Every post, newest first."""
     return post_page(await posts.list_posts(session, page))
 
 
 @router.get("/api/users/{user_id}/posts", response_model=PostPage)
-async def list_user_posts(user_id: uuid.UUID, session: ReadSession, page: Pagination) -> PostPage:
+async def list_user_posts(user_id: uuid.UUID, session: ReadDb, page: Pagination) -> PostPage:
     """One author's posts, newest first (an unknown user simply has none)."""
     return post_page(await posts.list_posts(session, page, author_id=user_id))
 
 
 @router.get("/api/posts/{post_id}", response_model=PostRead, responses=error_responses(NOT_FOUND))
-async def read_post(post_id: uuid.UUID, session: ReadSession) -> PostRead:
+async def read_post(post_id: uuid.UUID, session: ReadDb) -> PostRead:
     try:
         return post_read(await posts.get_post(session, post_id))
     except posts.PostNotFound as exc:
