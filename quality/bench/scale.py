@@ -91,7 +91,7 @@ def running(dataset: Dataset) -> Iterator[Supervisor]:
 
 
 @contextlib.contextmanager
-def running_floor(dataset: Dataset) -> Iterator[str]:
+def running_floor(dataset: Dataset) -> Iterator[tuple[str, int]]:
     url = f"http://127.0.0.1:{FLOOR_PORT}"
     argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent)]
     argv += ["--factory", "scale_floor:create_app", "--port", str(FLOOR_PORT)]
@@ -107,7 +107,7 @@ def running_floor(dataset: Dataset) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the floor app did not start")
                 time.sleep(0.1)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -217,8 +217,23 @@ def wrk_script(endpoint: Endpoint, token: str) -> str:
     return "\n".join(lines) + "\n" + WRK_REPORT
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (``/proc/<pid>/stat``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def measure(
-    dataset: Dataset, bases: dict[str, str], tokens: dict[str, str], seconds: float, conns: int
+    dataset: Dataset,
+    bases: dict[str, str],
+    pids: dict[str, list[int]],
+    tokens: dict[str, str],
+    seconds: float,
+    conns: int,
 ) -> list[dict[str, Any]]:
     where = asyncio.run(positions(dataset))
     rows = []
@@ -229,15 +244,22 @@ def measure(
             for target in endpoint.targets:
                 base = bases[endpoint.service] if target == "service" else bases[target]
                 url = base + endpoint.path
+                # The CPU the answering processes spend per request: unlike latency, hardly
+                # moved by what else runs on the machine.
+                answering = pids[target] if target != "service" else []
+                answering += pids[endpoint.service] if target != "floor" else []
                 wrk(url, conns, 1, script)  # warm pools and caches
+                before = cpu_seconds(answering)
                 point = wrk(url, conns, seconds, script)
+                cpu = cpu_seconds(answering) - before
+                point["cpu_ms_per_request"] = 1000 * cpu / max(1, point["requests"])
                 rows.append(
                     {"size": dataset.label, "endpoint": endpoint.name, "target": target, **point}
                 )
                 say(
                     f"  {dataset.label:>4}  {endpoint.name:<22} {target:<8} "
                     f"p50 {point['p50_ms']:7.2f} ms  p99 {point['p99_ms']:7.2f} ms  "
-                    f"{point['rps']:6.0f} rps"
+                    f"{point['rps']:6.0f} rps  CPU {point['cpu_ms_per_request']:.2f} ms/request"
                     + (f"  ({point['errors'] + point['non_2xx']} errors)" if _errors(point) else "")
                 )
     return rows
@@ -308,6 +330,26 @@ def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     for endpoint in ("posts first page", "posts at 90% depth"):
+        service_cpu, floor_cpu = (
+            next(
+                (
+                    r.get("cpu_ms_per_request")
+                    for r in rows
+                    if (r["size"], r["endpoint"], r["target"]) == (large, endpoint, target)
+                ),
+                None,
+            )
+            for target in ("service", "floor")
+        )
+        if service_cpu and floor_cpu:
+            checks.append(
+                {
+                    "what": f"{endpoint} at {large}: service CPU / floor CPU per request",
+                    "measured": round(service_cpu / floor_cpu, 2),
+                    "target": "(context for the p50 ratio below)",
+                    "met": True,
+                }
+            )
         service, floor = p50(rows, large, endpoint, "service"), p50(rows, large, endpoint, "floor")
         if service and floor:
             checks.append(
@@ -323,7 +365,8 @@ def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def table(result: dict[str, Any]) -> list[str]:
     rows, sizes = result["rows"], result["sizes"]
-    head = ["endpoint", "via"] + [f"{s} p50 / p99 ms" for s in sizes] + [f"{sizes[-1]}/{sizes[0]}"]
+    head = ["endpoint", "via", *(f"{s} p50 / p99 ms" for s in sizes), f"{sizes[-1]}/{sizes[0]}"]
+    head.append(f"CPU ms/request at {sizes[-1]}")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     keys = list(dict.fromkeys((r["endpoint"], r["target"]) for r in rows))
     for endpoint, target in keys:
@@ -340,6 +383,15 @@ def table(result: dict[str, Any]) -> list[str]:
             cells.append(f"{row['p50_ms']:.2f} / {row['p99_ms']:.2f}" if row else "")
         first, last = (p50(rows, s, endpoint, target) for s in (sizes[0], sizes[-1]))
         cells.append(f"{last / first:.2f}x" if first and last else "")
+        cpu = next(
+            (
+                r.get("cpu_ms_per_request")
+                for r in rows
+                if (r["size"], r["endpoint"], r["target"]) == (sizes[-1], endpoint, target)
+            ),
+            None,
+        )
+        cells.append(f"{cpu:.2f}" if cpu is not None else "")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -451,13 +503,19 @@ def main() -> int:
         seeded = scale_seed.prepare(dataset)
         result["seed"][dataset.label] = seeded
         say(f"{dataset.label}: databases ready in {time.monotonic() - began:.1f} s {seeded}")
-        with running(dataset) as supervisor, running_floor(dataset) as floor:
+        with running(dataset) as supervisor, running_floor(dataset) as (floor, floor_pid):
             config = supervisor.config
             bases = {name: config.url(name) for name in ("content", "auth")}
             bases |= {"gateway": config.gateway_url, "floor": floor}
+            pids = {
+                name: [child.proc.pid]
+                for name, child in supervisor.children.items()
+                if child.proc is not None
+            }
+            pids["floor"] = [floor_pid]
             admin = admin_token(config.gateway_url)
             tokens = {"user": admin, "admin": admin}
-            result["rows"] += measure(dataset, bases, tokens, args.seconds, args.connections)
+            result["rows"] += measure(dataset, bases, pids, tokens, args.seconds, args.connections)
             if args.profile and dataset is datasets[-1]:
                 result["profile"] = profile(
                     supervisor, bases["content"], args.seconds * 2, args.out
