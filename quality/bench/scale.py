@@ -294,17 +294,22 @@ def profile(
     return top_frames(raw)
 
 
-def top_frames(raw: Path, count: int = 20) -> list[tuple[str, float]]:
-    """Inclusive share of samples per function, from py-spy's collapsed stacks."""
-    inclusive: Counter[str] = Counter()
+def top_frames(raw: Path, count: int = 15) -> list[tuple[str, float]]:
+    """Where the samples end (the frame running), summed per package: ``(package, % of all)``.
+
+    Inclusive shares only say that uvicorn's loop is under everything; the running frame says
+    who spends the time (the event loop's own share is mostly waiting for the network).
+    """
+    own: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
         n = int(samples)
         total += n
-        for frame in set(stack.split(";")):
-            inclusive[frame] += n
-    return [(frame, 100 * n / total) for frame, n in inclusive.most_common(count)] if total else []
+        leaf = stack.rsplit(";", 1)[-1]
+        where = leaf.rpartition("(")[2].split("/", 1)[0].split(":", 1)[0] or "(idle)"
+        own[where] += n
+    return [(where, 100 * n / total) for where, n in own.most_common(count)] if total else []
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -387,7 +392,7 @@ def print_report(result: dict[str, Any]) -> None:
         for size, seconds in result["seed"].items():
             say(f"  {size}: {seconds}")
     if result.get("profile"):
-        say("\nProfile of the first page (py-spy, inclusive share of samples)")
+        say("\nProfile of the first page (py-spy: share of samples by the package running)")
         for frame, share in result["profile"]:
             say(f"  {share:5.1f} %  {frame}")
     say("\nTargets")
