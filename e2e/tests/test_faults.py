@@ -350,10 +350,10 @@ async def test_extreme_pagination_is_422(
 
 
 async def test_a_page_far_beyond_the_end_is_empty(gateway: httpx.AsyncClient) -> None:
-    answer = await gateway.get("/api/posts", params={"skip": 2**31 - 1, "limit": 100})
+    answer = await gateway.get("/api/posts", params={"skip": 1000, "limit": 100})
 
     assert answer.status_code == 200
-    assert answer.json()["posts"] == []
+    assert answer.json()["items"] == []
     assert answer.json()["has_more"] is False
 
 

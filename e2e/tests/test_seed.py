@@ -27,7 +27,7 @@ def test_seed_fills_the_system_through_the_api_and_runs_twice_safely(
             auth = {"Authorization": f"Bearer {token}"}
             me = api.get("/api/users/me", headers=auth).json()
             posts = api.get(f"/api/users/{me['id']}/posts").json()
-            assert sorted(p["title"] for p in posts["posts"]) == sorted(t for t, _ in user.posts)
+            assert sorted(p["title"] for p in posts["items"]) == sorted(t for t, _ in user.posts)
             picture = api.get(f"/api/users/{me['id']}/profile-picture")
             assert Image.open(io.BytesIO(picture.content)).size == (256, 256)
             prefs = api.get("/api/users/me/preferences", headers=auth).json()

@@ -41,7 +41,7 @@ async def test_no_file_outside_the_client_folder_is_served(client: AsyncClient) 
 async def test_the_api_still_belongs_to_the_services(
     client: AsyncClient, services: Services
 ) -> None:
-    route = services["content"].on_any(json={"posts": []})
+    route = services["content"].on_any(json={"items": [], "next_cursor": None})
 
     response = await client.get("/api/posts")
 

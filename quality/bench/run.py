@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
 import statistics
 import subprocess
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from loadgen import WRK_REPORT, ensure_tools, version, which, wrk
 
 from inkwell_devstack.config import StackConfig, side_stack
 from inkwell_devstack.stack import Supervisor
@@ -61,55 +61,12 @@ TARGET_RPS_RATIO = 0.5
 TARGET_UPLOAD_RSS_MIB = 5.0
 TARGET_SUITES_SECONDS = 30.0
 
-WRK_REPORT = """\
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, '
-    .. '"write_errors": %d, "timeouts": %d, "non_2xx": %d, "p50_us": %d, "p90_us": %d, '
-    .. '"p99_us": %d, "mean_us": %.1f}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean))
-end
-"""
-
 SUITES = ("runtime", "auth", "content", "preferences", "media", "weather", "gateway")
 """The in-process suites (the Makefile's SUITES): ``make test`` runs them side by side."""
 
 
 def say(line: str) -> None:
     print(line, flush=True)
-
-
-# -- tools ---------------------------------------------------------------------------------------
-def ensure_tools() -> None:
-    """wrk and nginx from Debian; installed when missing (root only)."""
-    missing = [pkg for tool, pkg in (("wrk", "wrk"), ("nginx", "nginx-light")) if not _which(tool)]
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        sys.exit(
-            f"bench needs {' and '.join(missing)}: sudo apt-get install -y {' '.join(missing)}"
-        )
-    say(f"installing {' '.join(missing)} from Debian ...")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
-    if subprocess.run(apt, env=env, capture_output=True).returncode != 0:  # noqa: S603
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)  # noqa: S607
-        subprocess.run(apt, env=env, capture_output=True, check=True)  # noqa: S603
-
-
-def _version(tool: str) -> str:
-    done = subprocess.run(  # noqa: S603 - a Debian tool found on PATH
-        [_which(tool) or tool, "-v"], capture_output=True, text=True
-    )
-    return (done.stdout + done.stderr).strip().splitlines()[0]
-
-
-def _which(tool: str) -> str | None:
-    return shutil.which(tool) or next(
-        (str(p) for p in (Path("/usr/sbin") / tool, Path("/usr/bin") / tool) if p.exists()), None
-    )
 
 
 # -- the stack -----------------------------------------------------------------------------------
@@ -187,7 +144,7 @@ http {{
 
 @contextlib.contextmanager
 def running_nginx(config: StackConfig) -> Iterator[str]:
-    nginx = _which("nginx")
+    nginx = which("nginx")
     assert nginx is not None
     with tempfile.TemporaryDirectory(prefix="inkwell-bench-nginx-") as tmp:
         conf = Path(tmp) / "nginx.conf"
@@ -229,39 +186,6 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 15) -> N
 
 
 # -- load ----------------------------------------------------------------------------------------
-def wrk(url: str, connections: int, seconds: float, script: Path) -> dict[str, Any]:
-    threads = 1 if connections < 4 else 2
-    out = subprocess.run(  # noqa: S603
-        [
-            _which("wrk") or "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    raw = json.loads(line.removeprefix("BENCH "))
-    errors = sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
-    return {
-        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
-        "p50_ms": raw["p50_us"] / 1000,
-        "p90_ms": raw["p90_us"] / 1000,
-        "p99_ms": raw["p99_us"] / 1000,
-        "mean_ms": raw["mean_us"] / 1000,
-        "requests": raw["requests"],
-        "errors": errors,
-        "non_2xx": raw["non_2xx"],
-    }
-
-
 def overhead(
     config: StackConfig, nginx_url: str, levels: list[int], seconds: float, rounds: int
 ) -> list[dict[str, Any]]:
@@ -624,7 +548,7 @@ def main() -> int:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
-            "python": platform.python_version(),
+            "python": platform.pythonversion(),
             "load_average_at_start": list(os.getloadavg()),
         },
         "settings": {
@@ -634,7 +558,7 @@ def main() -> int:
         },
     }
     if not args.no_load:
-        ensure_tools()
+        ensure_tools({"wrk": "wrk", "nginx": "nginx-light"})
         levels = [int(c) for c in args.connections.split(",")]
         config = bench_config()
         say(f"bench: stack on ports {PORT_BASE}+, nginx on {NGINX_PORT}")
@@ -646,7 +570,7 @@ def main() -> int:
             result["overhead_summary"] = summarize(result["overhead"])
             say("Upload")
             result["upload"] = upload_rss(supervisor, headers)
-        result["tools"] = {"wrk": _version("wrk"), "nginx": _version("nginx")}
+        result["tools"] = {"wrk": version("wrk"), "nginx": version("nginx")}
     if not args.no_suites:
         say("Suites")
         names = [n for n in args.suites.split(",") if n in SUITES]

@@ -3,7 +3,7 @@
 FUZZ_MAX_EXAMPLES ?= 25
 MUTATION_JOBS ?= 2
 
-.PHONY: bench bench-hostile bench-tracing fuzz fuzz-ci mutation
+.PHONY: bench bench-hostile bench-tracing bench-scale fuzz fuzz-ci mutation
 
 bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> quality/bench/results/ (BENCH_ARGS="--no-e2e")
 	$(RUN) python quality/bench/run.py $(BENCH_ARGS)
@@ -22,3 +22,6 @@ fuzz-ci: ## the fuzz run CI makes: bounded and repeatable (FUZZ_DETERMINISTIC=1)
 
 mutation: ## mutmut on the domain modules of auth and content; score -> quality/mutation/results/ (MUTATION_ARGS=auth)
 	MUTATION_JOBS=$(MUTATION_JOBS) $(RUN) python quality/mutation/run.py $(MUTATION_ARGS)
+
+bench-scale: ## 1k/100k/1M posts and users seeded by SQL; p50/p99 service, gateway, floor -> quality/bench/results/scale.* (BENCH_SCALE_ARGS="--profile", "--drop")
+	$(RUN) python quality/bench/scale.py $(BENCH_SCALE_ARGS)

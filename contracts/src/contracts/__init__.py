@@ -6,9 +6,10 @@ documents under ``contracts/openapi/`` are each service's public promise; a drif
 them equal to what the services really serve (``make contracts`` regenerates them).
 """
 
-from contracts.auth import PublicUser, TokenClaims, TokenResponse, UserRead
+from contracts.auth import PublicUser, TokenClaims, TokenResponse, UserPage, UserRead
 from contracts.errors import ErrorBody
 from contracts.media import PictureMetadata
+from contracts.pages import PageInfo
 from contracts.posts import Author, PostPage, PostRead
 from contracts.preferences import Preferences, PreferencesUpdate, Units
 from contracts.weather import WeatherReport
@@ -16,6 +17,7 @@ from contracts.weather import WeatherReport
 __all__ = [
     "Author",
     "ErrorBody",
+    "PageInfo",
     "PictureMetadata",
     "PostPage",
     "PostRead",
@@ -25,6 +27,7 @@ __all__ = [
     "TokenClaims",
     "TokenResponse",
     "Units",
+    "UserPage",
     "UserRead",
     "WeatherReport",
 ]

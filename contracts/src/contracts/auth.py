@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, EmailStr
 
+from contracts.pages import PageInfo
+
 
 class TokenClaims(BaseModel):
     """The verified claims of an Inkwell access token (RS256 JWT signed by auth)."""
@@ -46,3 +48,9 @@ class PublicUser(BaseModel):
 
     id: uuid.UUID
     username: str
+
+
+class UserPage(PageInfo):
+    """One page of the admin user listing, oldest account first."""
+
+    items: list[UserRead]

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from contracts.pages import PageInfo
+
 
 class Author(BaseModel):
     """Who wrote a post, as their token named them when they wrote it."""
@@ -22,11 +24,7 @@ class PostRead(BaseModel):
     updated_at: datetime = Field(description="Equal to date_posted until the first edit")
 
 
-class PostPage(BaseModel):
+class PostPage(PageInfo):
     """One page of posts, newest first."""
 
-    posts: list[PostRead]
-    total: int = Field(description="Posts in the whole listing, not only on this page")
-    skip: int
-    limit: int
-    has_more: bool = Field(description="Whether more posts follow this page")
+    items: list[PostRead]

@@ -107,7 +107,7 @@ async def test_admin_list_for_a_real_admin_token(client: AsyncClient, user: dict
     response = await client.get("/api/admin/users", headers=headers)
 
     assert response.status_code == 200
-    assert [u["id"] for u in response.json()] == [user["id"], admin["id"]]
+    assert [u["id"] for u in response.json()["items"]] == [user["id"], admin["id"]]
 
 
 async def test_admin_list_with_claims_overridden(
@@ -121,7 +121,7 @@ async def test_admin_list_with_claims_overridden(
     response = await client.get("/api/admin/users", params={"limit": 1, "skip": 0})
 
     assert response.status_code == 200
-    assert [u["username"] for u in response.json()] == ["alice"]
+    assert [u["username"] for u in response.json()["items"]] == ["alice"]
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"skip": -1}])
@@ -136,7 +136,7 @@ async def test_admin_list_bounds(
 
 
 # Found by `make fuzz` (schemathesis): an unbounded offset overflowed PostgreSQL's bigint (500).
-@pytest.mark.parametrize("skip", [1_000_001, 2**63])
+@pytest.mark.parametrize("skip", [1_001, 2**63])
 async def test_an_offset_past_the_bound_is_422_not_a_database_overflow(
     client: AsyncClient, signer: TestSigner, skip: int
 ) -> None:
@@ -152,8 +152,8 @@ async def test_the_deepest_allowed_offset_is_an_empty_page(
     client: AsyncClient, signer: TestSigner
 ) -> None:
     response = await client.get(
-        "/api/admin/users", params={"skip": 1_000_000}, headers=signer.bearer(roles=["admin"])
+        "/api/admin/users", params={"skip": 1_000}, headers=signer.bearer(roles=["admin"])
     )
 
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json()["items"] == []

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from content_service.core.config import ContentSettings
 from content_service.main import create_app
 from content_service.models import Base
-from inkwell_runtime.db import make_sessionmaker
+from inkwell_runtime.db import attach_engine
 from inkwell_testing.postgres import truncate_all
 from inkwell_testing.tokens import TestSigner
 
@@ -33,8 +33,7 @@ async def committed_app(
 ) -> AsyncIterator[FastAPI]:
     """The app on real sessions (each request its own connection and transaction)."""
     app = create_app(settings, token_verifier=signer.verifier())
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    attach_engine(app, engine)
     yield app
     await truncate_all(engine, Base.metadata)
 
@@ -87,4 +86,4 @@ async def test_update_racing_a_delete_is_200_or_404_never_500(
 
     assert all(deleted == 204 and patched in (200, 404) for deleted, patched in outcomes)
     listed = (await racer.get("/api/posts")).json()
-    assert listed["total"] == 0
+    assert listed["items"] == []

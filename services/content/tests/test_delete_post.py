@@ -52,4 +52,4 @@ async def test_delete_leaves_other_posts_alone(
     await client.delete(f"/api/posts/{post['id']}", headers=alice.headers(signer))
 
     listed = (await client.get("/api/posts")).json()
-    assert [p["id"] for p in listed["posts"]] == [other["id"]]
+    assert [p["id"] for p in listed["items"]] == [other["id"]]

@@ -51,30 +51,6 @@ def test_a_role_named_like_admin_is_not_admin() -> None:
     assert posts.may_delete(claims, a_post()) is False
 
 
-@pytest.mark.parametrize(
-    ("skip", "returned", "total", "expected"),
-    [
-        (0, 10, 25, True),
-        (15, 10, 25, False),
-        (14, 10, 25, True),
-        (20, 5, 25, False),
-        (0, 0, 0, False),
-        (30, 0, 25, False),
-        (0, 9, 10, True),
-        (1, 9, 10, False),
-    ],
-)
-def test_has_more(skip: int, returned: int, total: int, expected: bool) -> None:
-    assert posts.has_more(skip, returned, total) is expected
-
-
-def test_a_page_knows_whether_more_follow() -> None:
-    page = posts.Page(posts=[a_post(), a_post()], total=3, skip=0, limit=2)
-
-    assert page.has_more is True
-    assert posts.Page(posts=[a_post()], total=3, skip=2, limit=2).has_more is False
-
-
 @pytest.mark.anyio
 async def test_an_update_with_nothing_to_change_changes_nothing(db_session: AsyncSession) -> None:
     """The API refuses ``{}`` (422); the rule itself treats it as a no-op, not a touch."""
@@ -118,7 +94,7 @@ async def test_same_instant_posts_are_ordered_by_id_whatever_the_plan(
     answer = await client.get(listing.format(author=alice.id), params={"limit": 7})
 
     assert answer.status_code == 200
-    assert [p["id"] for p in answer.json()["posts"]] == sorted(
+    assert [p["id"] for p in answer.json()["items"]] == sorted(
         (str(p.id) for p in stored), reverse=True
     )
 

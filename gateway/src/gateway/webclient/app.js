@@ -237,11 +237,11 @@ async function feedView(params) {
   } else if (page.has_more) {
     pager.append(h("a", { class: "button", href: `#/?skip=${skip + PAGE_SIZE}` }, "Older posts →"));
   }
-  const shown = page.posts.length
-    ? h("ul", { class: "posts", "aria-label": "Posts" }, page.posts.map(postCard))
+  const shown = page.items.length
+    ? h("ul", { class: "posts", "aria-label": "Posts" }, page.items.map(postCard))
     : h("p", {}, "No posts yet.", session.user ? [" ", h("a", { href: "#/write" }, "Write the first one.")] : "");
-  const summary = page.total !== undefined && page.posts.length
-    ? h("p", { class: "meta" }, `Posts ${skip + 1}–${skip + page.posts.length} of ${page.total}`)
+  const summary = page.total != null && page.items.length
+    ? h("p", { class: "meta" }, `Posts ${skip + 1}–${skip + page.items.length} of ${page.total}`)
     : null;
   show("Latest posts", cursor ? null : summary, shown, pager);
 }
@@ -388,7 +388,7 @@ async function profileView() {
         me.roles.length ? [h("dt", {}, "Roles"), h("dd", {}, me.roles.join(", "))] : null))),
     h("section", { "aria-labelledby": "picture" }, h("h2", { id: "picture" }, "Profile picture"), upload),
     h("section", { "aria-labelledby": "mine" }, h("h2", { id: "mine" }, "Your posts"),
-      posts.posts.length ? h("ul", { class: "posts" }, posts.posts.map(postCard)) : h("p", {}, "You have not posted yet.")),
+      posts.items.length ? h("ul", { class: "posts" }, posts.items.map(postCard)) : h("p", {}, "You have not posted yet.")),
     deleteAccountSection());
 }
 

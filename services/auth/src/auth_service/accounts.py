@@ -4,16 +4,19 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import PasswordResetToken, User
 from auth_service.schemas import UserCreate
 from inkwell_runtime.clock import utcnow
+from inkwell_runtime.db import Reader
 from inkwell_runtime.errors import DomainError
+from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 
 class EmailTaken(DomainError):
@@ -131,8 +134,14 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def list_users(session: AsyncSession, skip: int, limit: int) -> list[User]:
-    result = await session.scalars(
-        select(User).order_by(User.created_at, User.id).offset(skip).limit(limit)
-    )
-    return list(result)
+EVERY_USER = Listing(
+    select(User.id, User.username, User.email, User.roles, User.created_at),
+    (User.created_at, User.id),
+    newest_first=False,
+)
+"""The admin listing, oldest account first: a range scan of the index on (created_at, id)."""
+
+
+async def list_users(session: Reader, request: PageRequest) -> Page[Row[Any]]:
+    """One page of accounts (never their password hashes: not even selected)."""
+    return await fetch_page(session, EVERY_USER, request)

@@ -24,7 +24,11 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=lambda: ["user"])
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        # The admin listing, oldest first: one range scan per page, however deep (cursor).
+        Index("ix_users_created_at_id", "created_at", "id"),
+    )
 
 
 class PasswordResetToken(Base):

@@ -6,16 +6,18 @@ PATCHes of different fields both survive.
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content_service.models import Post
 from contracts.auth import TokenClaims
 from inkwell_runtime.clock import utcnow
+from inkwell_runtime.db import Reader
 from inkwell_runtime.errors import DomainError
+from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 ADMIN_ROLE = "admin"
 
@@ -44,41 +46,30 @@ def may_delete(claims: TokenClaims, post: Post) -> bool:
     return post.author_id == claims.user_id or claims.has_role(ADMIN_ROLE)
 
 
-def has_more(skip: int, returned: int, total: int) -> bool:
-    """Whether posts remain after this page."""
-    return skip + returned < total
-
-
-@dataclass(frozen=True)
-class Page:
-    posts: list[Post]
-    total: int
-    skip: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return has_more(self.skip, len(self.posts), self.total)
+_COLUMNS = select(*Post.__table__.columns)
+_ORDER = (Post.date_posted, Post.id)
+EVERY_POST = Listing(_COLUMNS, _ORDER, newest_first=True)
+"""Newest first: one backward range scan of the index on (date_posted, id) per page."""
+AUTHORS_POSTS = Listing(
+    _COLUMNS.where(Post.author_id == bindparam("author_id")), _ORDER, newest_first=True
+)
+"""One author's, newest first: the index on (author_id, date_posted, id)."""
 
 
 async def list_posts(
-    session: AsyncSession, *, skip: int, limit: int, author_id: uuid.UUID | None = None
-) -> Page:
-    """Newest first (ties broken by id, so pages never overlap nor skip a post)."""
-    query = select(Post)
-    if author_id is not None:
-        query = query.where(Post.author_id == author_id)
-    total: int = (
-        await session.execute(select(func.count()).select_from(query.subquery()))
-    ).scalar_one()
-    rows = await session.scalars(
-        query.order_by(Post.date_posted.desc(), Post.id.desc()).offset(skip).limit(limit)
-    )
-    return Page(posts=list(rows), total=total, skip=skip, limit=limit)
+    session: Reader, request: PageRequest, *, author_id: uuid.UUID | None = None
+) -> Page[Row[Any]]:
+    """Newest first, ties broken by id: pages never overlap nor skip a post."""
+    if author_id is None:
+        return await fetch_page(session, EVERY_POST, request)
+    return await fetch_page(session, AUTHORS_POSTS, request, {"author_id": author_id})
 
 
-async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post:
-    post = await session.get(Post, post_id)
+ONE_POST = _COLUMNS.where(Post.id == bindparam("post_id"))
+
+
+async def get_post(session: Reader, post_id: uuid.UUID) -> Row[Any]:
+    post = (await session.execute(ONE_POST, {"post_id": post_id})).first()
     if post is None:
         raise PostNotFound
     return post

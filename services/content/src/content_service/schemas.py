@@ -16,10 +16,11 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy import Row
 
 from content_service.models import Post
-from content_service.posts import Page
-from contracts.posts import Author, PostPage, PostRead
+from contracts.posts import PostPage, PostRead
+from inkwell_runtime.pagination import Page
 
 TITLE_MAX = 200
 CONTENT_MAX = 50_000
@@ -77,22 +78,22 @@ class PostUpdate(BaseModel):
         return self
 
 
-def post_read(post: Post) -> PostRead:
-    return PostRead(
-        id=post.id,
-        title=post.title,
-        content=post.content,
-        author=Author(id=post.author_id, username=post.author_username),
-        date_posted=post.date_posted,
-        updated_at=post.updated_at,
-    )
+def post_read(post: Post | Row[Any]) -> PostRead:
+    return PostRead.model_validate(_post_fields(post))
 
 
-def post_page(page: Page) -> PostPage:
-    return PostPage(
-        posts=[post_read(p) for p in page.posts],
-        total=page.total,
-        skip=page.skip,
-        limit=page.limit,
-        has_more=page.has_more,
-    )
+def post_page(page: Page[Row[Any]]) -> PostPage:
+    """Rows straight into the page: validated once, in pydantic's core, not post by post."""
+    return PostPage.model_validate({"items": [_post_fields(r) for r in page.items], **page.info()})
+
+
+def _post_fields(post: Post | Row[Any]) -> dict[str, Any]:
+    """A post (an ORM object or a row of the posts table) in the shape of ``PostRead``."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "content": post.content,
+        "author": {"id": post.author_id, "username": post.author_username},
+        "date_posted": post.date_posted,
+        "updated_at": post.updated_at,
+    }

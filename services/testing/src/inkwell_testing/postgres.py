@@ -17,6 +17,8 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from inkwell_runtime.db import get_db_session, get_reader
+
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_test"
 _container_url: str | None = None
 
@@ -130,8 +132,11 @@ def serving_session(
     app: FastAPI, dependency: Callable[..., Any], session: AsyncSession
 ) -> Iterator[FastAPI]:
     """``app`` (built once per suite) answering ``dependency`` with this test's ``session``;
-    every override, the test's own included, is removed when the test ends."""
+    every override, the test's own included, is removed when the test ends. Overriding
+    ``get_db_session`` overrides ``get_reader`` too (reads see the test's rows)."""
     app.dependency_overrides[dependency] = lambda: session
+    if dependency is get_db_session:
+        app.dependency_overrides[get_reader] = lambda: session
     try:
         yield app
     finally:

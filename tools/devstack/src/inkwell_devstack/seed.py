@@ -101,7 +101,7 @@ def seed_user(api: httpx.Client, user: DemoUser, out: list[str]) -> None:
 
     mine = _check(api.get(f"/api/users/{me['id']}/posts", params={"limit": 1}), 200).json()
     added = 0
-    if not mine["posts"]:
+    if not mine["items"]:
         for title, content in user.posts:
             post = {"title": title, "content": content}
             _check(api.post("/api/posts", json=post, headers=auth), 201)

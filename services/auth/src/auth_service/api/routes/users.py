@@ -3,18 +3,19 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException
 
 from auth_service import accounts
 from auth_service.api.deps import AdminClaims, CurrentUser, DbSession
 from auth_service.models import User
-from contracts.auth import PublicUser, UserRead
+from contracts.auth import PublicUser, UserPage, UserRead
+from inkwell_runtime.db import ReadDb
 from inkwell_runtime.errors import FORBIDDEN, UNAUTHORIZED, error_responses
+from inkwell_runtime.pagination import PageRequest, page_request
 
 router = APIRouter(tags=["users"])
 
-MAX_SKIP = 1_000_000
-"""Deeper offsets are refused with 422 (an unbounded one overflowed PostgreSQL's bigint: 500)."""
+Pagination = Annotated[PageRequest, Depends(page_request(default_limit=50))]
 
 _UNAUTHORIZED = error_responses(UNAUTHORIZED)
 
@@ -38,13 +39,11 @@ async def read_user(user_id: uuid.UUID, session: DbSession) -> User:
 
 @router.get(
     "/api/admin/users",
-    response_model=list[UserRead],
+    response_model=UserPage,
     dependencies=[AdminClaims],
     responses=error_responses({**UNAUTHORIZED, **FORBIDDEN}),
 )
-async def list_users(
-    session: DbSession,
-    skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> list[User]:
-    return await accounts.list_users(session, skip, limit)
+async def list_users(session: ReadDb, page: Pagination) -> UserPage:
+    """Every account, oldest first: walk the pages with ``cursor`` (``skip`` ≤ 1000)."""
+    found = await accounts.list_users(session, page)
+    return UserPage.model_validate({"items": [u._asdict() for u in found.items], **found.info()})

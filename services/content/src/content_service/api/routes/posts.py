@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from content_service import posts
-from content_service.api.deps import CurrentClaims, DbSession, Pagination
+from content_service.api.deps import CurrentClaims, DbSession, Pagination, ReadDb
 from content_service.schemas import PostCreate, PostUpdate, post_page, post_read
 from contracts.posts import PostPage, PostRead
 from inkwell_runtime.errors import UNAUTHORIZED, error_responses
@@ -16,20 +16,19 @@ NOT_FOUND = {404: posts.PostNotFound.detail}
 
 
 @router.get("/api/posts", response_model=PostPage)
-async def list_posts(session: DbSession, page: Pagination) -> PostPage:
+async def list_posts(session: ReadDb, page: Pagination) -> PostPage:
     """Every post, newest first."""
-    return post_page(await posts.list_posts(session, skip=page.skip, limit=page.limit))
+    return post_page(await posts.list_posts(session, page))
 
 
 @router.get("/api/users/{user_id}/posts", response_model=PostPage)
-async def list_user_posts(user_id: uuid.UUID, session: DbSession, page: Pagination) -> PostPage:
+async def list_user_posts(user_id: uuid.UUID, session: ReadDb, page: Pagination) -> PostPage:
     """One author's posts, newest first (an unknown user simply has none)."""
-    found = await posts.list_posts(session, skip=page.skip, limit=page.limit, author_id=user_id)
-    return post_page(found)
+    return post_page(await posts.list_posts(session, page, author_id=user_id))
 
 
 @router.get("/api/posts/{post_id}", response_model=PostRead, responses=error_responses(NOT_FOUND))
-async def read_post(post_id: uuid.UUID, session: DbSession) -> PostRead:
+async def read_post(post_id: uuid.UUID, session: ReadDb) -> PostRead:
     return post_read(await posts.get_post(session, post_id))
 
 
