@@ -1,5 +1,6 @@
-"""The load generator both benchmarks use: wrk (Debian's), reporting through a Lua ``done``
-hook as one JSON line, so figures are read from wrk's own histogram, not parsed from text."""
+"""What the benchmarks share: the load generator, wrk (Debian's), reporting through a Lua
+``done`` hook as one JSON line, so figures are read from wrk's own histogram, not parsed from
+text; and how they print."""
 
 import json
 import os
@@ -9,6 +10,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
 
 WRK_REPORT = """\
 done = function(summary, latency, requests)
