@@ -3,25 +3,17 @@ table sends no ``/metrics`` anywhere); upstream errors by service and kind, rate
 
 import pytest
 from httpx import AsyncClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.registry import current
 from gateway.core.config import GatewaySettings
 from gateway.routing import RouteTable, routes_of
+from inkwell_testing.metrics import sample
 
 from .conftest import Services, gateway_client, running
 from .fakes import closed_port_url
 from .test_rate_limit import login
 
 pytestmark = pytest.mark.anyio
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for each in family.samples:
-            if each.name == name and each.labels == labels:
-                return each.value
-    return None
 
 
 def test_no_public_route_sends_metrics_to_a_service() -> None:

@@ -6,19 +6,12 @@ import pytest
 import respx
 import time_machine
 from httpx import AsyncClient
-from prometheus_client.parser import text_string_to_metric_families
+
+from inkwell_testing.metrics import sample
 
 from .conftest import BREAKER_FAILURES, BREAKER_RESET_SECONDS, answer, j1, raise_
 
 pytestmark = pytest.mark.anyio
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for each in family.samples:
-            if each.name == name and each.labels == labels:
-                return each.value
-    return None
 
 
 async def test_ready_while_the_provider_answers(
