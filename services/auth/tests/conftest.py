@@ -1,6 +1,7 @@
 """Small composable fixtures for the auth suite: settings → app → client → user → headers."""
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth_service.api.deps import get_sessions
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
@@ -73,6 +75,8 @@ def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterato
     """The suite's app on this test's rolled-back session and emptied outbox; every override
     (a test's own) is removed when the test ends."""
     with serving_session(suite_app, get_db_session, db_session) as app:
+        # Background work (reset emails) opens "its own" session: this test's, too.
+        app.dependency_overrides[get_sessions] = lambda: lambda: nullcontext(db_session)
         yield app
 
 

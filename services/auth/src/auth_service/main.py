@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender
-from auth_service.passwords import make_password_hash
+from auth_service.passwords import PasswordHasher
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
 from inkwell_runtime.jwt import SigningKey, StaticKeySource, TokenVerifier
@@ -39,8 +39,8 @@ def create_app(
         ),
     )
     app.state.signing_key = key
-    app.state.password_hash = make_password_hash(
-        settings.argon2_time_cost, settings.argon2_memory_kib
+    app.state.password_hash = PasswordHasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.password_hash_concurrency
     )
     app.state.email_sender = email_sender or LoggingEmailSender()
     return app

@@ -1,14 +1,17 @@
 """Every dependency a test may override, in one place."""
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from pwdlib import PasswordHash
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
 from auth_service.models import User
+from auth_service.passwords import PasswordHasher
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
 from inkwell_runtime.jwt import SigningKey
@@ -20,6 +23,8 @@ __all__ = [
     "DbSession",
     "Hasher",
     "Mailer",
+    "SessionFactory",
+    "Sessions",
     "Settings",
     "Signer",
     "get_current_claims",
@@ -27,6 +32,7 @@ __all__ = [
     "get_db_session",
     "get_email_sender",
     "get_password_hash",
+    "get_sessions",
     "get_settings",
     "get_signing_key",
 ]
@@ -42,9 +48,19 @@ def get_signing_key(request: Request) -> SigningKey:
     return key
 
 
-def get_password_hash(request: Request) -> PasswordHash:
-    hasher: PasswordHash = request.app.state.password_hash
+def get_password_hash(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.password_hash
     return hasher
+
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def get_sessions(request: Request) -> SessionFactory:
+    """Opens sessions of their own, for work that outlives the request (background tasks);
+    tests override it to hand out their rolled-back session."""
+    factory: SessionFactory = request.app.state.sessionmaker
+    return factory
 
 
 def get_email_sender(request: Request) -> EmailSender:
@@ -54,7 +70,8 @@ def get_email_sender(request: Request) -> EmailSender:
 
 Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
-Hasher = Annotated[PasswordHash, Depends(get_password_hash)]
+Hasher = Annotated[PasswordHasher, Depends(get_password_hash)]
+Sessions = Annotated[SessionFactory, Depends(get_sessions)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 

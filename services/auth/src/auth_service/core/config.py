@@ -14,11 +14,18 @@ class AuthSettings(ServiceSettings):
     jwt_key_id: str | None = None
     access_token_expire_minutes: int = Field(default=30, gt=0)
     reset_token_expire_minutes: int = Field(default=30, gt=0)
-    password_reset_url: str = "http://127.0.0.1:8000/reset-password"  # noqa: S105
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Where users reach Inkwell (the gateway); reset links point at ``{this}/reset-password``."""
     bootstrap_admin_emails: list[str] = []
     """Accounts registered with these emails get the ``admin`` role."""
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    """Argon2 operations running at once (worker threads); more wait in line for one."""
+
+    @property
+    def password_reset_url(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}/reset-password"
 
     def insecure_defaults(self) -> list[str]:
         insecure = []

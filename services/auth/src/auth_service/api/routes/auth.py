@@ -2,15 +2,14 @@
 
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth_service import accounts
-from auth_service.api.deps import DbSession, Hasher, Mailer, Settings, Signer
-from auth_service.email import send_password_reset_email
+from auth_service.api.deps import DbSession, Hasher, Mailer, Sessions, Settings, Signer
 from auth_service.models import User
+from auth_service.resets import issue_reset
 from auth_service.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
@@ -102,18 +101,17 @@ async def jwks(signer: Signer, response: Response) -> dict[str, Any]:
 async def forgot_password(
     body: ForgotPasswordRequest,
     background: BackgroundTasks,
-    session: DbSession,
+    sessions: Sessions,
     mailer: Mailer,
     settings: Settings,
 ) -> Message:
-    """Always the same answer, so it cannot be used to find out who has an account."""
-    issued = await accounts.create_reset_token(
-        session, body.email, timedelta(minutes=settings.reset_token_expire_minutes)
+    """Always the same answer, at the same speed: all the work (finding the account, a token,
+    the email) happens in the background, for known and unknown addresses alike. An account
+    gets at most a few reset emails an hour; asking more often sends nothing more."""
+    ttl = timedelta(minutes=settings.reset_token_expire_minutes)
+    background.add_task(
+        issue_reset, sessions, mailer, str(body.email), ttl, settings.password_reset_url
     )
-    if issued is not None:
-        user, reset_token = issued
-        url = f"{settings.password_reset_url}?{urlencode({'token': reset_token})}"
-        background.add_task(send_password_reset_email, mailer, user.email, url)
     return Message(detail=FORGOT_PASSWORD_ACCEPTED)
 
 
