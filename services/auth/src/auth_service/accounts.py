@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth_service import sessions
 from auth_service.models import PasswordResetToken, User, utcnow
 from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
@@ -119,7 +120,8 @@ async def reset_password(
 ) -> bool:
     """Use a reset token once; False when it is unknown, used or expired.
 
-    Every other outstanding reset token of the account is spent with it."""
+    Every other outstanding reset token of the account is spent with it, and every login
+    session (refresh-token family) of the account is revoked."""
     moment = now or utcnow()
     reset = await session.scalar(
         select(PasswordResetToken)
@@ -137,6 +139,7 @@ async def reset_password(
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=moment)
     )
+    await session.execute(sessions.revoke_all_of(user.id, moment))
     await session.commit()
     return True
 

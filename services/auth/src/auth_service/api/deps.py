@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import accounts
+from auth_service import accounts, sessions
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
 from auth_service.models import User
@@ -76,9 +76,10 @@ Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 
 async def get_current_user(claims: CurrentClaims, session: DbSession) -> User:
-    """The caller's account; a valid token for a deleted account is not a valid credential."""
+    """The caller's account. A valid token for a deleted account, or one issued in a session
+    since revoked (logout, password reset), is not a valid credential."""
     user = await accounts.get_user(session, claims.user_id)
-    if user is None:
+    if user is None or (claims.sid is not None and not await sessions.is_live(session, claims.sid)):
         raise HTTPException(
             401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}
         )

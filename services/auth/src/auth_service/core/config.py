@@ -12,7 +12,8 @@ class AuthSettings(ServiceSettings):
     jwt_private_key: SecretStr | None = None
     """PEM of the RSA signing key. Unset in development/test: an ephemeral key per process."""
     jwt_key_id: str | None = None
-    access_token_expire_minutes: int = Field(default=30, gt=0)
+    access_token_expire_minutes: int = Field(default=15, gt=0)
+    refresh_token_expire_days: int = Field(default=14, gt=0)
     reset_token_expire_minutes: int = Field(default=30, gt=0)
     public_base_url: str = "http://127.0.0.1:8000"
     """Where users reach Inkwell (the gateway); reset links point at ``{this}/reset-password``."""

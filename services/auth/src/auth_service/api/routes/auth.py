@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from auth_service import accounts
+from auth_service import accounts, sessions
 from auth_service.api.deps import DbSession, Hasher, Mailer, Sessions, Settings, Signer
 from auth_service.models import User
 from auth_service.resets import issue_reset
@@ -14,6 +14,7 @@ from auth_service.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
     Message,
+    RefreshRequest,
     ResetPasswordRequest,
     UserCreate,
 )
@@ -44,6 +45,25 @@ async def register(
 _BAD_LOGIN = error_responses({401: "Incorrect username or password"})
 
 
+def _token_pair(issued: sessions.Issued, signer: Signer, settings: Settings) -> TokenResponse:
+    ttl = settings.access_token_expire_minutes * 60
+    user = issued.user
+    token = signer.issue(
+        subject=user.id,
+        username=user.username,
+        roles=user.roles,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=ttl,
+        extra_claims={"sid": str(issued.family_id)},
+    )
+    return TokenResponse(access_token=token, expires_in=ttl, refresh_token=issued.refresh_token)
+
+
+def _refresh_ttl(settings: Settings) -> timedelta:
+    return timedelta(days=settings.refresh_token_expire_days)
+
+
 async def _issue(
     session: DbSession,
     hasher: Hasher,
@@ -59,16 +79,8 @@ async def _issue(
             "Incorrect username or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    ttl = settings.access_token_expire_minutes * 60
-    token = signer.issue(
-        subject=user.id,
-        username=user.username,
-        roles=user.roles,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl_seconds=ttl,
-    )
-    return TokenResponse(access_token=token, expires_in=ttl)
+    issued = await sessions.start(session, user, _refresh_ttl(settings))
+    return _token_pair(issued, signer, settings)
 
 
 @router.post("/token", response_model=TokenResponse, responses=_BAD_LOGIN)
@@ -88,6 +100,32 @@ async def login(
     body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings
 ) -> TokenResponse:
     return await _issue(session, hasher, signer, settings, body.username, body.password)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses=error_responses({401: "Invalid, expired, revoked or already used refresh token"}),
+)
+async def refresh(
+    body: RefreshRequest, session: DbSession, signer: Signer, settings: Settings
+) -> TokenResponse:
+    """Trade a refresh token for a new pair; the one presented is spent. Presenting a spent
+    token again revokes its whole session (someone else holds a copy) and answers 401."""
+    try:
+        issued = await sessions.rotate(session, body.refresh_token, _refresh_ttl(settings))
+    except sessions.InvalidRefreshToken as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, exc.detail, headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    return _token_pair(issued, signer, settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, session: DbSession) -> None:
+    """End the session the refresh token belongs to: its refresh tokens stop working, and so
+    do its access tokens at auth's own endpoints. An unknown token is nothing to end (204)."""
+    await sessions.logout(session, body.refresh_token)
 
 
 @router.get("/jwks.json")
