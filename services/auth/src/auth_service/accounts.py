@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import sessions
+from auth_service import identity, password_policy, sessions
 from auth_service.models import PasswordResetToken, User, utcnow
 from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
@@ -26,7 +26,14 @@ class UsernameTaken(Exception):
     detail = "Username already taken"
 
 
+class PasswordRefused(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 def normalize_email(email: str) -> str:
+    """The address as stored and mailed to (the comparison key is :func:`identity.fold`)."""
     return email.strip().lower()
 
 
@@ -64,10 +71,9 @@ async def authenticate(
     session: AsyncSession, login: str, password: str, hasher: PasswordHasher
 ) -> User | None:
     """The user whose username or email is ``login`` and whose password matches, else None."""
+    key = identity.fold(login)
     user = await session.scalar(
-        select(User).where(
-            or_(func.lower(User.username) == login.lower(), User.email == normalize_email(login))
-        )
+        select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
     )
     if user is None:
         # Spend the same time as a real check so response timing does not reveal accounts.
@@ -87,7 +93,7 @@ async def create_reset_token(
 ) -> tuple[User, str] | None:
     """A fresh single-use reset token for the account with ``email``; None when there is no
     such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR` tokens this hour."""
-    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = await session.scalar(select(User).where(User.email_key == identity.fold(email)))
     if user is None:
         return None
     issued = now or utcnow()
@@ -118,7 +124,8 @@ async def reset_password(
     hasher: PasswordHasher,
     now: datetime | None = None,
 ) -> bool:
-    """Use a reset token once; False when it is unknown, used or expired.
+    """Use a reset token once; False when it is unknown, used or expired. A new password the
+    policy refuses for this account (its own name) raises :class:`PasswordRefused`.
 
     Every other outstanding reset token of the account is spent with it, and every login
     session (refresh-token family) of the account is revoked."""
@@ -133,6 +140,9 @@ async def reset_password(
     user = await session.get(User, reset.user_id)
     if user is None:  # pragma: no cover - the foreign key cascades deletes
         return False
+    refused = password_policy.problem(new_password, username=user.username, email=user.email)
+    if refused is not None:
+        raise PasswordRefused(refused)
     user.hashed_password = await hasher.hash(new_password)
     await session.execute(
         update(PasswordResetToken)

@@ -2,11 +2,17 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, DateTime, ForeignKey, Index, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from auth_service.identity import fold
 from inkwell_runtime.db import NAMING_CONVENTION, utcnow
+
+
+def _email_key(context: Any) -> str:
+    return fold(context.get_current_parameters()["email"])
 
 
 class Base(DeclarativeBase):
@@ -19,6 +25,8 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(32))
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_key: Mapped[str] = mapped_column(String(320), unique=True, default=_email_key)
+    """The email NFKC-normalised and case-folded: what uniqueness and login compare."""
     hashed_password: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=lambda: ["user"])
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth_service import accounts, sessions
@@ -159,5 +160,12 @@ async def forgot_password(
     responses=error_responses({400: "Invalid or expired reset token"}),
 )
 async def reset_password(body: ResetPasswordRequest, session: DbSession, hasher: Hasher) -> None:
-    if not await accounts.reset_password(session, body.token, body.new_password, hasher):
+    """Set a new password with a reset token; every other reset token and every login session
+    of the account is revoked with it."""
+    try:
+        done = await accounts.reset_password(session, body.token, body.new_password, hasher)
+    except accounts.PasswordRefused as exc:
+        error = {"type": "value_error", "loc": ("body", "new_password"), "msg": exc.detail}
+        raise RequestValidationError([error]) from exc
+    if not done:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid or expired reset token")
