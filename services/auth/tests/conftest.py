@@ -14,6 +14,7 @@ from auth_service.api.deps import get_sessions
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.models import Base
+from auth_service.throttle import LoginThrottle
 from inkwell_runtime.db import get_db_session
 from inkwell_runtime.testing.postgres import postgres_fixtures, serving_session
 from inkwell_runtime.testing.tokens import TestSigner
@@ -77,6 +78,8 @@ def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterato
     with serving_session(suite_app, get_db_session, db_session) as app:
         # Background work (reset emails) opens "its own" session: this test's, too.
         app.dependency_overrides[get_sessions] = lambda: lambda: nullcontext(db_session)
+        # Failed logins are counted per account: each test starts with none.
+        app.state.login_throttle = LoginThrottle(app.state.settings.login_failure_limit)
         yield app
 
 

@@ -178,3 +178,14 @@ def test_a_bad_setting_stops_make_dev_with_a_message(
 def test_layout_offsets_leave_room_for_everything() -> None:
     ports = layout(20000)
     assert len(set(ports.values())) == len(ports)
+
+
+def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> None:
+    from inkwell_devstack.stack import proxy_header_args
+
+    assert proxy_header_args("gateway", {}) == ["--no-proxy-headers"]
+    assert proxy_header_args("gateway", {"FORWARDED_ALLOW_IPS": "10.0.0.5"}) == [
+        "--forwarded-allow-ips",
+        "10.0.0.5",
+    ]
+    assert proxy_header_args("auth", {}) == []

@@ -6,6 +6,7 @@ from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender
 from auth_service.passwords import PasswordHasher
+from auth_service.throttle import LoginThrottle
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
 from inkwell_runtime.jwt import SigningKey, StaticKeySource, TokenVerifier
@@ -42,6 +43,8 @@ def create_app(
     app.state.password_hash = PasswordHasher(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.password_hash_concurrency
     )
+    limit = settings.login_failure_limit
+    app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)
     app.state.email_sender = email_sender or LoggingEmailSender()
     return app
 

@@ -185,6 +185,17 @@ def ports_in_use(children: Iterable[Child], host: str) -> list[Child]:
     return taken
 
 
+def proxy_header_args(name: str, env: dict[str, str]) -> list[str]:
+    """Whom the gateway believes about the client's address (``X-Forwarded-For``): only the
+    proxies listed in ``FORWARDED_ALLOW_IPS``; none by default. (uvicorn's own default trusts
+    127.0.0.1, so every local client could pick its rate-limit identity.) The services keep
+    uvicorn's default: their only local caller is the gateway."""
+    if name != "gateway":
+        return []
+    trusted = env.get("FORWARDED_ALLOW_IPS", "").strip()
+    return ["--forwarded-allow-ips", trusted] if trusted else ["--no-proxy-headers"]
+
+
 def dev_signing_key(path: Path) -> str:
     """The stack's RSA key (made once), so tokens stay valid across restarts of auth."""
     from cryptography.hazmat.primitives import serialization
@@ -380,6 +391,7 @@ class Supervisor:
             str(cfg.ports[name]),
             "--timeout-graceful-shutdown",
             "5",
+            *proxy_header_args(name, env),
         ]
         url = cfg.url(name)
         self._add(

@@ -12,6 +12,7 @@ from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
 from auth_service.models import User
 from auth_service.passwords import PasswordHasher
+from auth_service.throttle import LoginThrottle
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
 from inkwell_runtime.jwt import SigningKey
@@ -27,10 +28,12 @@ __all__ = [
     "Sessions",
     "Settings",
     "Signer",
+    "Throttle",
     "get_current_claims",
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_login_throttle",
     "get_password_hash",
     "get_sessions",
     "get_settings",
@@ -68,10 +71,16 @@ def get_email_sender(request: Request) -> EmailSender:
     return sender
 
 
+def get_login_throttle(request: Request) -> LoginThrottle | None:
+    throttle: LoginThrottle | None = request.app.state.login_throttle
+    return throttle
+
+
 Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
 Hasher = Annotated[PasswordHasher, Depends(get_password_hash)]
 Sessions = Annotated[SessionFactory, Depends(get_sessions)]
+Throttle = Annotated[LoginThrottle | None, Depends(get_login_throttle)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 

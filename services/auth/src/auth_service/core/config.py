@@ -1,6 +1,7 @@
 """Auth settings (environment variables; see the README's table)."""
 
-from pydantic import Field, SecretStr
+from limits import parse
+from pydantic import Field, SecretStr, field_validator
 
 from inkwell_runtime.settings import ServiceSettings
 
@@ -21,12 +22,21 @@ class AuthSettings(ServiceSettings):
     """Accounts registered with these emails get the ``admin`` role."""
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    login_failure_limit: str = "10/15minutes"
+    """Failed logins allowed per account (``limits`` notation), then 429; ``off`` disables."""
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
 
     @property
     def password_reset_url(self) -> str:
         return f"{self.public_base_url.rstrip('/')}/reset-password"
+
+    @field_validator("login_failure_limit")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        if value != "off":
+            parse(value)
+        return value
 
     def insecure_defaults(self) -> list[str]:
         insecure = []

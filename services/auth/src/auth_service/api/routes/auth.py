@@ -8,7 +8,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth_service import accounts, sessions
-from auth_service.api.deps import DbSession, Hasher, Mailer, Sessions, Settings, Signer
+from auth_service.api.deps import (
+    DbSession,
+    Hasher,
+    Mailer,
+    Sessions,
+    Settings,
+    Signer,
+    Throttle,
+)
 from auth_service.models import User
 from auth_service.resets import issue_reset
 from auth_service.schemas import (
@@ -43,7 +51,12 @@ async def register(
         raise HTTPException(status.HTTP_409_CONFLICT, exc.detail) from exc
 
 
-_BAD_LOGIN = error_responses({401: "Incorrect username or password"})
+_BAD_LOGIN = error_responses(
+    {
+        401: "Incorrect username or password",
+        429: "Too many failed logins for this account (LOGIN_FAILURE_LIMIT); see Retry-After",
+    }
+)
 
 
 def _token_pair(issued: sessions.Issued, signer: Signer, settings: Settings) -> TokenResponse:
@@ -70,11 +83,20 @@ async def _issue(
     hasher: Hasher,
     signer: Signer,
     settings: Settings,
+    throttle: Throttle,
     login: str,
     password: str,
 ) -> TokenResponse:
+    if throttle is not None and (retry := await throttle.retry_after(login)) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Too many failed logins for this account; try again in {retry} seconds",
+            headers={"Retry-After": str(retry)},
+        )
     user = await accounts.authenticate(session, login, password, hasher)
     if user is None:
+        if throttle is not None:
+            await throttle.failed(login)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Incorrect username or password",
@@ -91,16 +113,24 @@ async def token(
     hasher: Hasher,
     signer: Signer,
     settings: Settings,
+    throttle: Throttle,
 ) -> TokenResponse:
     """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
-    return await _issue(session, hasher, signer, settings, form.username, form.password)
+    return await _issue(session, hasher, signer, settings, throttle, form.username, form.password)
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
 async def login(
-    body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings
+    body: LoginRequest,
+    session: DbSession,
+    hasher: Hasher,
+    signer: Signer,
+    settings: Settings,
+    throttle: Throttle,
 ) -> TokenResponse:
-    return await _issue(session, hasher, signer, settings, body.username, body.password)
+    """Log in with a username or email. Failed logins are counted per account: past
+    ``LOGIN_FAILURE_LIMIT`` the account answers 429 (known and unknown accounts alike)."""
+    return await _issue(session, hasher, signer, settings, throttle, body.username, body.password)
 
 
 @router.post(
