@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
-from auth_service.email import EmailSender, LoggingEmailSender
+from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
 from auth_service.passwords import PasswordHasher
 from auth_service.throttle import LoginThrottle
 from inkwell_runtime.app import build_service_app
@@ -17,6 +17,21 @@ def load_signing_key(settings: AuthSettings) -> SigningKey:
     if settings.jwt_private_key is not None:
         return SigningKey(settings.jwt_private_key.get_secret_value(), kid=settings.jwt_key_id)
     return SigningKey.generate()
+
+
+def make_email_sender(settings: AuthSettings) -> EmailSender:
+    if settings.email_backend == "log":
+        return LoggingEmailSender()
+    password = settings.smtp_password
+    return SmtpEmailSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.email_from,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password is not None else None,
+        use_tls=settings.smtp_use_tls,
+        timeout=settings.smtp_timeout_seconds,
+    )
 
 
 def create_app(
@@ -45,7 +60,7 @@ def create_app(
     )
     limit = settings.login_failure_limit
     app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)
-    app.state.email_sender = email_sender or LoggingEmailSender()
+    app.state.email_sender = email_sender or make_email_sender(settings)
     return app
 
 

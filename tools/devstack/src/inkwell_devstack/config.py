@@ -45,6 +45,8 @@ CONVENTIONAL_PORTS: dict[str, int] = {
     "weather-stub": 8009,
     "s3": 4566,
     "mongo": 27017,
+    "smtp": 1025,
+    "mail": 8025,
 }
 PORT_OFFSETS: dict[str, int] = {
     "gateway": 0,
@@ -56,6 +58,8 @@ PORT_OFFSETS: dict[str, int] = {
     "weather-stub": 9,
     "s3": 10,
     "mongo": 11,
+    "smtp": 12,
+    "mail": 13,
 }
 E2E_PORT_BASE = 18000
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -182,6 +186,10 @@ class StackConfig:
     @property
     def mongo_data_dir(self) -> Path:
         return self.data_dir / "mongo"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def jwt_key_file(self) -> Path:

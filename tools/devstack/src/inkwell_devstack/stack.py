@@ -341,6 +341,29 @@ class Supervisor:
             )
         else:
             self.skipped["mongo"] = f"external: {cfg.mongo_url}"
+        self._add(
+            "mail",
+            [
+                sys.executable,
+                "-m",
+                "inkwell_devstack.mailcatcher",
+                "--host",
+                cfg.host,
+                "--smtp-port",
+                str(cfg.ports["smtp"]),
+                "--http-port",
+                str(cfg.ports["mail"]),
+                "--data-dir",
+                str(cfg.mail_dir),
+            ],
+            dict(os.environ),
+            address=cfg.url("mail"),
+            what=(
+                f"SMTP capture on {cfg.host}:{cfg.ports['smtp']} "
+                f"(mail: {_shown(cfg.mail_dir, cfg.root)}, one .eml per message)"
+            ),
+            probe=http_probe(f"{cfg.url('mail')}/healthz"),
+        )
         if cfg.weather_stub:
             stub_env = {**os.environ, **cfg.service_env}
             self._add_uvicorn("weather-stub", WEATHER_STUB_FACTORY, stub_env, "/healthz")
@@ -440,6 +463,12 @@ class Supervisor:
         env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
         if name in cfg.database_urls:
             env["DATABASE_URL"] = cfg.database_urls[name]
+        if name == "auth":
+            # Mail goes to the capture server; reset links point at this stack's gateway.
+            env["EMAIL_BACKEND"] = "smtp"
+            env["SMTP_HOST"] = cfg.host
+            env["SMTP_PORT"] = str(cfg.ports["smtp"])
+            env.setdefault("PUBLIC_BASE_URL", cfg.gateway_url)
         if name == "preferences":
             env["MONGO_URL"] = cfg.mongo_url
         if name == "media":
@@ -479,7 +508,9 @@ class Supervisor:
             for name, reason in self.skipped.items():
                 self.out(f"  - {name:<13} skipped: {reason}")
             # The stand-ins boot while the migrations run; both are done before any service.
-            backing: list[str] = [n for n in ("s3", "mongo", "weather-stub") if n in self.children]
+            backing: list[str] = [
+                n for n in ("s3", "mongo", "mail", "weather-stub") if n in self.children
+            ]
             for name in backing:
                 self.start(name)
             self._postgres()
@@ -496,8 +527,9 @@ class Supervisor:
         cfg = self.config
         cfg.log_dir.mkdir(parents=True, exist_ok=True)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        if cfg.reset and cfg.mongo_data_dir.exists():
-            shutil.rmtree(cfg.mongo_data_dir)
+        for folder in (cfg.mongo_data_dir, cfg.mail_dir):
+            if cfg.reset and folder.exists():
+                shutil.rmtree(folder)
         for child in self.children.values():
             child.log.write_text("")
         auth = self.children.get("auth")
@@ -685,7 +717,11 @@ class Supervisor:
         if "weather-stub" in self.children:
             stub = cfg.url("weather-stub")
             rows.append(Row("weather-stub", stub, self._http_status(f"{stub}/healthz", ok="up")))
-        for name, label in (("s3", cfg.s3_endpoint), ("mongo", cfg.mongo_url)):
+        for name, label in (
+            ("s3", cfg.s3_endpoint),
+            ("mongo", cfg.mongo_url),
+            ("mail", cfg.url("mail")),
+        ):
             if name in self.children:
                 child = self.children[name]
                 up = child.running and child.probe(self._http)

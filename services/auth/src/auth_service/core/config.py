@@ -1,5 +1,7 @@
 """Auth settings (environment variables; see the README's table)."""
 
+from typing import Literal
+
 from limits import parse
 from pydantic import Field, SecretStr, field_validator
 
@@ -24,6 +26,16 @@ class AuthSettings(ServiceSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     login_failure_limit: str = "10/15minutes"
     """Failed logins allowed per account (``limits`` notation), then 429; ``off`` disables."""
+    email_backend: Literal["log", "smtp"] = "log"
+    """``log`` writes emails (reset tokens included) to the log: refused in production."""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = False
+    """Implicit TLS (port 465 usually); otherwise STARTTLS when the server offers it."""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    email_from: str = "Inkwell <no-reply@inkwell.invalid>"
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
 
@@ -44,4 +56,6 @@ class AuthSettings(ServiceSettings):
             insecure.append("jwt_private_key")
         if self.database_url == DEV_DATABASE_URL:
             insecure.append("database_url")
+        if self.email_backend == "log":
+            insecure.append("email_backend")
         return insecure
