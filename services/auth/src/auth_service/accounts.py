@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import identity, password_policy, sessions
-from auth_service.models import PasswordResetToken, User, utcnow
+from auth_service.models import ErasureOutbox, PasswordResetToken, User, utcnow
 from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
 
@@ -163,3 +164,12 @@ async def list_users(session: AsyncSession, skip: int, limit: int) -> list[User]
         select(User).order_by(User.created_at, User.id).offset(skip).limit(limit)
     )
     return list(result)
+
+
+async def delete_account(session: AsyncSession, user: User, services: Iterable[str]) -> None:
+    """Delete the user (their tokens and sessions go with the row) and, in the same
+    transaction, owe each of ``services`` an erasure (delivered by the outbox worker)."""
+    for service in services:
+        session.add(ErasureOutbox(user_id=user.id, service=service))
+    await session.delete(user)
+    await session.commit()

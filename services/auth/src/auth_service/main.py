@@ -1,13 +1,20 @@
 """The auth app factory: ``uvicorn --factory auth_service.main:create_app``."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import anyio
+import httpx
 from fastapi import FastAPI
 
+from auth_service import outbox
 from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
 from auth_service.passwords import PasswordHasher
 from auth_service.throttle import LoginThrottle
-from inkwell_runtime.app import build_service_app
+from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
 from inkwell_runtime.jwt import SigningKey, StaticKeySource, TokenVerifier
 
@@ -34,6 +41,35 @@ def make_email_sender(settings: AuthSettings) -> EmailSender:
     )
 
 
+def auth_lifespan(settings: AuthSettings) -> Lifespan:
+    """The database, and the erasure outbox worker beside the requests."""
+    database = database_lifespan(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with database(app), httpx.AsyncClient(timeout=5.0) as client:
+            if not settings.outbox_worker:
+                yield
+                return
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(
+                    partial(
+                        outbox.run,
+                        app.state.sessionmaker,
+                        client,
+                        app.state.signing_key,
+                        issuer=settings.jwt_issuer,
+                        services=settings.erasure_services,
+                        poll_seconds=settings.outbox_poll_seconds,
+                        max_backoff_seconds=settings.outbox_max_backoff_seconds,
+                    )
+                )
+                yield
+                tasks.cancel_scope.cancel()
+
+    return lifespan
+
+
 def create_app(
     settings: AuthSettings | None = None,
     *,
@@ -48,7 +84,7 @@ def create_app(
         description="Users, login and RS256 access tokens. Public keys at `/api/auth/jwks.json`.",
         routers=[auth.router, users.router],
         readiness_checks={"database": database_ready},
-        lifespan=database_lifespan(settings.database_url),
+        lifespan=auth_lifespan(settings),
         # auth verifies its own tokens against its own key: no HTTP round trip to itself.
         token_verifier=TokenVerifier(
             StaticKeySource(key.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience

@@ -87,5 +87,9 @@ class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class DeleteAccountRequest(BaseModel):
+    password: str = Field(min_length=1, max_length=128, description="The current password")
+
+
 class Message(BaseModel):
     detail: str

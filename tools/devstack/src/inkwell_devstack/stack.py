@@ -469,6 +469,9 @@ class Supervisor:
             env["SMTP_HOST"] = cfg.host
             env["SMTP_PORT"] = str(cfg.ports["smtp"])
             env.setdefault("PUBLIC_BASE_URL", cfg.gateway_url)
+            # Where a deleted account's data is erased (the erasure outbox).
+            for service in ("content", "preferences", "media"):
+                env[f"{service.upper()}_URL"] = cfg.url(service)
         if name == "preferences":
             env["MONGO_URL"] = cfg.mongo_url
         if name == "media":

@@ -36,6 +36,23 @@ class AuthSettings(ServiceSettings):
     """Implicit TLS (port 465 usually); otherwise STARTTLS when the server offers it."""
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     email_from: str = "Inkwell <no-reply@inkwell.invalid>"
+    content_url: str = "http://127.0.0.1:8002"
+    preferences_url: str = "http://127.0.0.1:8003"
+    media_url: str = "http://127.0.0.1:8004"
+    """Where a deleted account's data is erased (``DELETE /internal/users/{id}``)."""
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_max_backoff_seconds: float = Field(default=5.0, gt=0)
+    outbox_worker: bool = True
+    """Run the erasure outbox worker in this process (tests drive it themselves)."""
+
+    @property
+    def erasure_services(self) -> dict[str, str]:
+        return {
+            "content": self.content_url,
+            "preferences": self.preferences_url,
+            "media": self.media_url,
+        }
+
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
 
