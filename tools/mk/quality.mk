@@ -3,10 +3,13 @@
 FUZZ_MAX_EXAMPLES ?= 25
 MUTATION_JOBS ?= 2
 
-.PHONY: bench fuzz fuzz-ci mutation
+.PHONY: bench bench-accounts fuzz fuzz-ci mutation
 
 bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> quality/bench/results/ (BENCH_ARGS="--no-e2e")
 	$(RUN) python quality/bench/run.py $(BENCH_ARGS)
+
+bench-accounts: ## login/forgot-password timing, existing vs unknown; jwks latency while 16 logins hash -> quality/bench/results/accounts.json
+	$(RUN) python quality/bench/accounts.py
 
 fuzz: ## schemathesis against every service's OpenAPI and the gateway (FUZZ_MAX_EXAMPLES per operation)
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(PYTEST) quality/fuzz -p no:cacheprovider $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ from auth_service import outbox
 from auth_service.api.routes import auth, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
+from auth_service.jobs import DetachedJobs
 from auth_service.passwords import PasswordHasher
 from auth_service.throttle import LoginThrottle
 from inkwell_runtime.app import Lifespan, build_service_app
@@ -97,6 +98,7 @@ def create_app(
     limit = settings.login_failure_limit
     app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)
     app.state.email_sender = email_sender or make_email_sender(settings)
+    app.state.jobs = DetachedJobs()
     return app
 
 

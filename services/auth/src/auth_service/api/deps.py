@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import accounts, sessions
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
+from auth_service.jobs import JobRunner
 from auth_service.models import User
 from auth_service.passwords import PasswordHasher
 from auth_service.throttle import LoginThrottle
@@ -23,6 +24,7 @@ __all__ = [
     "CurrentUser",
     "DbSession",
     "Hasher",
+    "Jobs",
     "Mailer",
     "SessionFactory",
     "Sessions",
@@ -33,6 +35,7 @@ __all__ = [
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_jobs",
     "get_login_throttle",
     "get_password_hash",
     "get_sessions",
@@ -71,6 +74,11 @@ def get_email_sender(request: Request) -> EmailSender:
     return sender
 
 
+def get_jobs(request: Request) -> JobRunner:
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
 def get_login_throttle(request: Request) -> LoginThrottle | None:
     throttle: LoginThrottle | None = request.app.state.login_throttle
     return throttle
@@ -80,6 +88,7 @@ Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
 Hasher = Annotated[PasswordHasher, Depends(get_password_hash)]
 Sessions = Annotated[SessionFactory, Depends(get_sessions)]
+Jobs = Annotated[JobRunner, Depends(get_jobs)]
 Throttle = Annotated[LoginThrottle | None, Depends(get_login_throttle)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 

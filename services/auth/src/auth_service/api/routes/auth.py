@@ -11,6 +11,7 @@ from auth_service import accounts, sessions
 from auth_service.api.deps import (
     DbSession,
     Hasher,
+    Jobs,
     Mailer,
     Sessions,
     Settings,
@@ -170,16 +171,17 @@ async def jwks(signer: Signer, response: Response) -> dict[str, Any]:
 async def forgot_password(
     body: ForgotPasswordRequest,
     background: BackgroundTasks,
+    jobs: Jobs,
     sessions: Sessions,
     mailer: Mailer,
     settings: Settings,
 ) -> Message:
     """Always the same answer, at the same speed: all the work (finding the account, a token,
-    the email) happens in the background, for known and unknown addresses alike. An account
+    the email) happens in a detached task, for known and unknown addresses alike. An account
     gets at most a few reset emails an hour; asking more often sends nothing more."""
     ttl = timedelta(minutes=settings.reset_token_expire_minutes)
-    background.add_task(
-        issue_reset, sessions, mailer, str(body.email), ttl, settings.password_reset_url
+    jobs.run(
+        background, issue_reset, sessions, mailer, str(body.email), ttl, settings.password_reset_url
     )
     return Message(detail=FORGOT_PASSWORD_ACCEPTED)
 
