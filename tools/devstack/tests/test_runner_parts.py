@@ -116,6 +116,28 @@ def test_each_service_is_wired_to_the_others() -> None:
     )
 
 
+def test_auth_mails_the_capture_server_and_erases_through_the_services() -> None:
+    supervisor = Supervisor(dev_config())
+    supervisor.plan()
+    auth = supervisor.children["auth"].env
+    mail = supervisor.children["mail"]
+
+    assert (auth["EMAIL_BACKEND"], auth["SMTP_HOST"], auth["SMTP_PORT"]) == (
+        "smtp",
+        "127.0.0.1",
+        "1025",
+    )
+    assert auth["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
+    assert (auth["CONTENT_URL"], auth["PREFERENCES_URL"], auth["MEDIA_URL"]) == (
+        "http://127.0.0.1:8002",
+        "http://127.0.0.1:8003",
+        "http://127.0.0.1:8004",
+    )
+    assert mail.address == "http://127.0.0.1:8025"
+    assert mail.argv[2:4] == ["inkwell_devstack.mailcatcher", "--host"]
+    assert "--smtp-port" in mail.argv and "1025" in mail.argv
+
+
 def test_external_stores_replace_the_stand_ins() -> None:
     supervisor = Supervisor(
         dev_config(
