@@ -83,6 +83,32 @@ async def test_logout_ends_the_session(
     assert len(revoked) == 1
 
 
+async def test_every_service_refuses_a_logged_out_sessions_token_within_seconds(
+    gateway: httpx.AsyncClient, alice: User
+) -> None:
+    """Not only auth: content, preferences and weather follow auth's revocation feed."""
+    pair = await log_in(gateway, alice)
+    probes = ("/api/users/me/preferences", "/api/posts?limit=1")
+    post = await gateway.post(
+        "/api/posts", json={"title": "before", "content": "x"}, headers=bearer(pair)
+    )
+    assert post.status_code == 201
+
+    out = await gateway.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    assert out.status_code == 204
+
+    async def refused() -> bool:
+        created = await gateway.post(
+            "/api/posts", json={"title": "after", "content": "x"}, headers=bearer(pair)
+        )
+        prefs = await gateway.get(probes[0], headers=bearer(pair))
+        return created.status_code == prefs.status_code == 401
+
+    assert await eventually(refused, seconds=10)
+    # the user's other session (the fixture's login) is untouched
+    assert (await gateway.get(probes[0], headers=alice.headers)).status_code in (200, 404)
+
+
 async def reset_mail(mail: httpx.AsyncClient, to: str) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
 

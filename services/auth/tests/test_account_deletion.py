@@ -133,3 +133,28 @@ def test_backoff_grows_and_is_capped() -> None:
         5.0,
         5.0,
     ]
+
+
+async def test_the_revocation_feed_lists_ended_sessions_and_deleted_users(
+    client: AsyncClient, user: dict[str, Any], db_session: AsyncSession
+) -> None:
+    login = await client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    pair = login.json()
+    claims = jwt.get_unverified_claims(pair["access_token"])
+    await client.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    gone = "0b6f1d3a-8b7e-4c1e-9a0f-0d2c5e7b9a22"
+    db_session.add(ErasureOutbox(user_id=gone, service="content"))
+    db_session.add(
+        ErasureOutbox(
+            user_id="1c7e2f4b-9c8f-4d2a-8b1e-1e3d6f8c0b33",
+            service="content",
+            created_at=utcnow() - timedelta(hours=1),  # its tokens have all expired
+        )
+    )
+    await db_session.commit()
+
+    feed = await client.get("/internal/revocations")
+
+    assert feed.status_code == 200
+    assert feed.json() == {"sessions": [claims["sid"]], "users": [gone]}
+    assert feed.headers["Cache-Control"] == "no-store"

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from auth_service import outbox
-from auth_service.api.routes import auth, users
+from auth_service.api.routes import auth, internal, users
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
 from auth_service.jobs import DetachedJobs
@@ -83,7 +83,7 @@ def create_app(
         settings,
         name="auth",
         description="Users, login and RS256 access tokens. Public keys at `/api/auth/jwks.json`.",
-        routers=[auth.router, users.router],
+        routers=[auth.router, users.router, internal.router],
         readiness_checks={"database": database_ready},
         lifespan=auth_lifespan(settings),
         # auth verifies its own tokens against its own key: no HTTP round trip to itself.

@@ -8,6 +8,7 @@ import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
+from inkwell_runtime import revocations
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.health import ReadinessCheck, health_router, liveness_router
 from inkwell_runtime.jwks import RemoteJWKS
@@ -67,6 +68,12 @@ def build_service_app(
                     issuer=settings.jwt_issuer,
                     audience=settings.jwt_audience,
                 )
+                if settings.auth_revocations_url:
+                    app.state.revocations = await stack.enter_async_context(
+                        revocations.following(
+                            settings.auth_revocations_url, client, settings.revocations_poll_seconds
+                        )
+                    )
             if lifespan is not None:
                 await stack.enter_async_context(lifespan(app))
             yield

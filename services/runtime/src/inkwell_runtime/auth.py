@@ -40,18 +40,23 @@ def get_token_verifier(request: Request) -> TokenVerifier:
 
 
 async def get_current_claims(
+    request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
 ) -> TokenClaims:
     if not token:
         raise _unauthorized(NOT_AUTHENTICATED)
     try:
-        return await verifier.verify(token)
+        claims = await verifier.verify(token)
     except InvalidToken as exc:
         logger.info("rejected token: %s", exc)
         raise _unauthorized(INVALID_CREDENTIALS) from exc
     except httpx.HTTPError as exc:
         raise ServiceUnavailable("Auth service unavailable: cannot fetch signing keys") from exc
+    revoked = getattr(request.app.state, "revocations", None)  # inkwell_runtime.revocations
+    if revoked is not None and revoked.refuses(claims):
+        raise _unauthorized(INVALID_CREDENTIALS)
+    return claims
 
 
 CurrentClaims = Annotated[TokenClaims, Depends(get_current_claims)]

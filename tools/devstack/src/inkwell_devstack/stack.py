@@ -461,6 +461,7 @@ class Supervisor:
         cfg = self.config
         env = dict(os.environ)
         env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
+        env["AUTH_REVOCATIONS_URL"] = f"{cfg.url('auth')}/internal/revocations"
         if name in cfg.database_urls:
             env["DATABASE_URL"] = cfg.database_urls[name]
         if name == "auth":
