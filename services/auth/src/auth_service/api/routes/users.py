@@ -40,7 +40,7 @@ async def delete_me(
     """Delete the caller's account, the password confirmed. Auth refuses the account's tokens
     at once; its posts, preferences and profile picture are erased by the other services within
     seconds (an outbox with retries: a service that is down is erased when it returns). Other
-    services accept an access token already issued until it expires (at most 15 minutes)."""
+    services refuse the account's tokens within seconds (auth's revocation feed)."""
     if not await hasher.verify(body.password, user.hashed_password):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
