@@ -1,10 +1,13 @@
 """422s never echo a secret field, however the validation error carries it."""
 
+import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel, Field
 
 from inkwell_runtime.errors import install_error_handlers
+
+pytestmark = pytest.mark.anyio
 
 
 class Body(BaseModel):
@@ -13,26 +16,26 @@ class Body(BaseModel):
     nested: dict[str, str] = {}
 
 
-def client() -> TestClient:
+def client() -> AsyncClient:
     app = FastAPI()
     install_error_handlers(app)
 
     @app.post("/")
     async def take(body: Body) -> None: ...
 
-    return TestClient(app)
+    return AsyncClient(transport=ASGITransport(app=app), base_url="http://svc")
 
 
-def test_a_rejected_password_is_not_echoed() -> None:
-    response = client().post("/", json={"name": "n", "password": "hunter2-hunter2"})
+async def test_a_rejected_password_is_not_echoed() -> None:
+    response = await client().post("/", json={"name": "n", "password": "hunter2-hunter2"})
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["input"] == "[redacted]"
     assert "hunter2" not in response.text
 
 
-def test_a_body_echoed_whole_has_its_secrets_redacted() -> None:
-    response = client().post(
+async def test_a_body_echoed_whole_has_its_secrets_redacted() -> None:
+    response = await client().post(
         "/", json={"password": "hunter2", "nested": {"refresh_token": "opaque-secret"}}
     )
 
