@@ -3,7 +3,9 @@
 1. Login: the median of 30 failed logins for existing accounts against 30 for unknown
    usernames, interleaved, through the gateway (target: within 10 % of each other). Successful
    logins are shown too.
-2. Forgot-password: the same, 30 known against 30 unknown addresses (target: within 10 %).
+2. Forgot-password: the same, 30 known against 30 unknown addresses, 0.2 s apart (target:
+   within 10 %); and back to back, where the request after a known address shares the service
+   with that address's detached work (shown apart: a load effect, not the answer's own time).
 3. Hashing off the event loop: the max latency of ``GET /api/auth/jwks.json`` straight to auth
    while 16 logins run at once, against idle (target: max <= 50 ms).
 
@@ -96,7 +98,10 @@ async def login_timing(gateway: httpx.AsyncClient) -> dict[str, Any]:
     return {**compare(known, unknown), "success_median_ms": round(statistics.median(success), 2)}
 
 
-async def forgot_timing(gateway: httpx.AsyncClient) -> dict[str, Any]:
+async def forgot_timing(gateway: httpx.AsyncClient, settle: float) -> dict[str, Any]:
+    """``settle`` seconds between requests: each answer measured on its own. Back to back
+    (``settle=0``) the request after a known address also shares the service with that
+    address's detached work (a token write, an SMTP send): a load effect, shown apart."""
     names = await register(gateway, SAMPLES)
     known, unknown = [], []
     for name in names:
@@ -105,6 +110,7 @@ async def forgot_timing(gateway: httpx.AsyncClient) -> dict[str, Any]:
                 gateway.post("/api/auth/forgot-password", json={"email": f"{name}@example.com"})
             )
         )
+        await asyncio.sleep(settle)
         unknown.append(
             await timed(
                 gateway.post(
@@ -113,6 +119,7 @@ async def forgot_timing(gateway: httpx.AsyncClient) -> dict[str, Any]:
                 )
             )
         )
+        await asyncio.sleep(settle)
     return compare(known, unknown)
 
 
@@ -153,17 +160,18 @@ async def measure(gateway_url: str, auth_url: str) -> dict[str, Any]:
     ):
         return {
             "login": await login_timing(gateway),
-            "forgot_password": await forgot_timing(gateway),
+            "forgot_password": await forgot_timing(gateway, settle=0.2),
+            "forgot_password_back_to_back": await forgot_timing(gateway, settle=0),
             "jwks_while_hashing": await jwks_latency(auth),
         }
 
 
 def report(figures: dict[str, Any]) -> None:
-    for name in ("login", "forgot_password"):
+    for name in ("login", "forgot_password", "forgot_password_back_to_back"):
         f = figures[name]
         verdict = "ok" if f["difference"] <= TARGET_RATIO else "MISSED"
         say(
-            f"{name:<16} existing {f['existing_median_ms']:8.2f} ms   unknown "
+            f"{name:<28} existing {f['existing_median_ms']:8.2f} ms   unknown "
             f"{f['unknown_median_ms']:8.2f} ms   difference {f['difference']:.1%} "
             f"(target <= {TARGET_RATIO:.0%}: {verdict})"
         )
