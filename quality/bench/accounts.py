@@ -103,23 +103,18 @@ async def forgot_timing(gateway: httpx.AsyncClient, settle: float) -> dict[str, 
     (``settle=0``) the request after a known address also shares the service with that
     address's detached work (a token write, an SMTP send): a load effect, shown apart."""
     names = await register(gateway, SAMPLES)
-    known, unknown = [], []
-    for name in names:
-        known.append(
-            await timed(
-                gateway.post("/api/auth/forgot-password", json={"email": f"{name}@example.com"})
-            )
-        )
+    known: list[float] = []
+    unknown: list[float] = []
+
+    async def ask(email: str, into: list[float]) -> None:
+        into.append(await timed(gateway.post("/api/auth/forgot-password", json={"email": email})))
         await asyncio.sleep(settle)
-        unknown.append(
-            await timed(
-                gateway.post(
-                    "/api/auth/forgot-password",
-                    json={"email": f"ghost_{uuid.uuid4().hex[:10]}@example.com"},
-                )
-            )
-        )
-        await asyncio.sleep(settle)
+
+    for i, name in enumerate(names):  # the order alternates: neither always follows the other
+        ghost = f"ghost_{uuid.uuid4().hex[:10]}@example.com"
+        pair = [(f"{name}@example.com", known), (ghost, unknown)]
+        for email, into in pair if i % 2 == 0 else reversed(pair):
+            await ask(email, into)
     return compare(known, unknown)
 
 
