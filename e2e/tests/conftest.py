@@ -129,3 +129,12 @@ async def weather_stub(system: System) -> AsyncIterator[httpx.AsyncClient]:
         pytest.skip("the weather stub is not reachable from the tests (E2E_WEATHER_STUB_URL)")
     async with httpx.AsyncClient(base_url=system.stores.weather_stub_url, timeout=5.0) as client:
         yield client
+
+
+@pytest.fixture
+async def mail(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    """The SMTP capture server's listing (``/messages``): the mail auth really sent."""
+    if system.stores.mail_url is None:
+        pytest.skip("no mail capture listing reachable from the tests (E2E_MAIL_URL)")
+    async with httpx.AsyncClient(base_url=system.stores.mail_url, timeout=5.0) as client:
+        yield client

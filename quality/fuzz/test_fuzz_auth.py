@@ -41,7 +41,7 @@ async def _add_admin() -> None:
                     id=ADMIN_ID,
                     username="fuzzadmin",
                     email="fuzz-admin@example.com",
-                    hashed_password=APP.state.password_hash.hash("fuzz password"),
+                    hashed_password=await APP.state.password_hash.hash("fuzz password"),
                     roles=["user", "admin"],
                 )
             )

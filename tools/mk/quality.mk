@@ -3,7 +3,7 @@
 FUZZ_MAX_EXAMPLES ?= 25
 MUTATION_JOBS ?= 2
 
-.PHONY: bench bench-hostile bench-tracing bench-scale fuzz fuzz-ci mutation
+.PHONY: bench bench-accounts bench-hostile bench-tracing bench-scale fuzz fuzz-ci mutation
 
 bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> quality/bench/results/ (BENCH_ARGS="--no-e2e")
 	$(RUN) python quality/bench/run.py $(BENCH_ARGS)
@@ -13,6 +13,9 @@ bench-hostile: ## gateway and service RSS under 50 MB headers, 64 KB URLs, 200 M
 
 bench-tracing: ## p50 through the gateway, tracing off vs on (exporting to a local OTLP receiver), printed
 	$(RUN) python quality/bench/tracing.py $(BENCH_TRACING_ARGS)
+
+bench-accounts: ## login/forgot-password timing, existing vs unknown; jwks latency while 16 logins hash -> quality/bench/results/accounts.json
+	$(RUN) python quality/bench/accounts.py
 
 fuzz: ## schemathesis against every service's OpenAPI and the gateway (FUZZ_MAX_EXAMPLES per operation)
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) $(PYTEST) quality/fuzz -p no:cacheprovider $(PYTEST_ARGS)

@@ -18,6 +18,9 @@ class TokenClaims(BaseModel):
     exp: int
     iss: str
     aud: str | list[str]
+    sid: uuid.UUID | None = None
+    """The login session (refresh-token family) the token was issued in; auth refuses the token
+    as soon as that session is revoked (logout, password reset, reuse of a refresh token)."""
 
     @property
     def user_id(self) -> uuid.UUID:
@@ -28,9 +31,13 @@ class TokenClaims(BaseModel):
 
 
 class TokenResponse(BaseModel):
+    """A login's or a refresh's answer: a short-lived access token (``expires_in`` seconds) and
+    an opaque, single-use refresh token that buys the next pair at ``/api/auth/refresh``."""
+
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+    refresh_token: str
 
 
 class UserRead(BaseModel):

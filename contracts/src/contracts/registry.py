@@ -155,6 +155,8 @@ REGISTRY = Registry(
             "auth",
             1,
             storage=("postgres",),
+            # a deleted account's data is erased there (the erasure outbox, a service token)
+            calls=("content", "preferences", "media"),
             routes=("/api/users/{user_id}", "/api/auth/{rest:path}", "/api/admin/{rest:path}"),
         ),
         Service(

@@ -58,6 +58,8 @@ class Stores:
     """auth / content: SQLAlchemy URLs (asyncpg) of their databases."""
     weather_stub_url: str | None = None
     """Where the weather stub answers ``/_stub/calls``."""
+    mail_url: str | None = None
+    """Where the SMTP capture server lists what auth sent (``/messages``; the local stack)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def stores_from_env(env: Mapping[str, str], defaults: Mapping[str, str]) -> Stor
             if (url := get(f"E2E_{service.upper()}_DATABASE_URL"))
         },
         weather_stub_url=get("E2E_WEATHER_STUB_URL"),
+        mail_url=get("E2E_MAIL_URL"),
     )
 
 
@@ -167,6 +170,7 @@ def local_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
                 mongo_database=config.mongo_database,
                 database_urls=dict(config.database_urls),
                 weather_stub_url=config.url("weather-stub"),
+                mail_url=config.url("mail"),
             ),
             control=SupervisorControl(supervisor),
             stable_signing_key=True,

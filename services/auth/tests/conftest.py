@@ -1,6 +1,7 @@
 """Small composable fixtures for the auth suite: settings → app → client → user → headers."""
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,9 +10,12 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth_service.api.deps import get_jobs, get_sessions
 from auth_service.core.config import AuthSettings
+from auth_service.jobs import RequestJobs
 from auth_service.main import create_app
 from auth_service.models import Base
+from auth_service.throttle import LoginThrottle
 from inkwell_runtime.db import get_db_session
 from inkwell_testing.postgres import postgres_fixtures, serving_session
 from inkwell_testing.tokens import TestSigner
@@ -73,6 +77,12 @@ def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterato
     """The suite's app on this test's rolled-back session and emptied outbox; every override
     (a test's own) is removed when the test ends."""
     with serving_session(suite_app, get_db_session, db_session) as app:
+        # Background work (reset emails) opens "its own" session: this test's, too.
+        app.dependency_overrides[get_sessions] = lambda: lambda: nullcontext(db_session)
+        # ... and runs within the request, so it is done when the test client returns.
+        app.dependency_overrides[get_jobs] = RequestJobs
+        # Failed logins are counted per account: each test starts with none.
+        app.state.login_throttle = LoginThrottle(app.state.settings.login_failure_limit)
         yield app
 
 

@@ -43,7 +43,7 @@ async def test_login_by_username_or_email_returns_a_verifiable_token(
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 30 * 60
+    assert body["expires_in"] == 15 * 60
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "RS256"
     assert header["kid"] == signer.key.kid
@@ -53,7 +53,7 @@ async def test_login_by_username_or_email_returns_a_verifiable_token(
     assert claims.roles == ["user"]
     assert claims.iss == "inkwell-auth"
     assert claims.aud == "inkwell"
-    assert claims.exp - claims.iat == 30 * 60
+    assert claims.exp - claims.iat == 15 * 60
 
 
 @pytest.mark.parametrize(

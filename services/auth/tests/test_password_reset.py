@@ -5,9 +5,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
+from auth_service.models import PasswordResetToken
 from inkwell_runtime.clock import utcnow
 
 from .conftest import PASSWORD, Outbox
@@ -37,10 +39,8 @@ async def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
 async def test_reset_email_is_sent_by_a_background_task(
     client: AsyncClient, user: dict[str, Any]
 ) -> None:
-    """Patch where the name is looked up: the routes module imported the function."""
-    with patch(
-        "auth_service.api.routes.auth.send_password_reset_email", new_callable=AsyncMock
-    ) as send:
+    """Patch where the name is looked up: the background job's module imported it."""
+    with patch("auth_service.resets.send_password_reset_email", new_callable=AsyncMock) as send:
         response = await client.post(
             "/api/auth/forgot-password", json={"email": user["email"].upper()}
         )
@@ -100,3 +100,40 @@ async def test_reset_rejects_a_weak_new_password(client: AsyncClient) -> None:
     )
 
     assert response.status_code == 422
+
+
+async def test_an_account_gets_at_most_a_few_reset_emails_an_hour(
+    client: AsyncClient, user: dict[str, Any], outbox: Outbox, db_session: AsyncSession
+) -> None:
+    answers = [
+        await client.post("/api/auth/forgot-password", json={"email": user["email"]})
+        for _ in range(5)
+    ]
+
+    assert {a.status_code for a in answers} == {202}
+    assert len(outbox.sent) == accounts.MAX_RESET_EMAILS_PER_HOUR
+    stored = await db_session.scalar(select(func.count()).select_from(PasswordResetToken))
+    assert stored == accounts.MAX_RESET_EMAILS_PER_HOUR
+
+
+async def test_a_reset_spends_every_other_outstanding_reset_token(
+    client: AsyncClient, user: dict[str, Any], outbox: Outbox
+) -> None:
+    for _ in range(2):
+        await client.post("/api/auth/forgot-password", json={"email": user["email"]})
+    older, newer = (
+        parse_qs(urlparse(next(w for w in m["body"].split() if w.startswith("http"))).query)[
+            "token"
+        ][0]
+        for m in outbox.sent
+    )
+
+    used = await client.post(
+        "/api/auth/reset-password", json={"token": newer, "new_password": NEW_PASSWORD}
+    )
+    stale = await client.post(
+        "/api/auth/reset-password", json={"token": older, "new_password": "yet another one"}
+    )
+
+    assert used.status_code == 204
+    assert stale.status_code == 400

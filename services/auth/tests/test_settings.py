@@ -7,7 +7,7 @@ from inkwell_runtime.jwt import SigningKey
 
 
 def test_production_refuses_the_development_defaults() -> None:
-    with pytest.raises(ValidationError, match="JWT_PRIVATE_KEY, DATABASE_URL"):
+    with pytest.raises(ValidationError, match="JWT_PRIVATE_KEY, DATABASE_URL, EMAIL_BACKEND"):
         AuthSettings(environment="production")
 
 
@@ -17,6 +17,7 @@ def test_production_starts_with_a_configured_key(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("JWT_PRIVATE_KEY", key.private_pem)
     monkeypatch.setenv("JWT_KEY_ID", "2026-11")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://auth:s3cret@db:5432/auth")
+    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
 
     app = create_app()
 

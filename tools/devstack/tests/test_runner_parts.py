@@ -143,6 +143,28 @@ def test_each_service_is_wired_to_the_others() -> None:
     )
 
 
+def test_auth_mails_the_capture_server_and_erases_through_the_services() -> None:
+    supervisor = Supervisor(dev_config())
+    supervisor.plan()
+    auth = supervisor.children["auth"].env
+    mail = supervisor.children["mail"]
+
+    assert (auth["EMAIL_BACKEND"], auth["SMTP_HOST"], auth["SMTP_PORT"]) == (
+        "smtp",
+        "127.0.0.1",
+        "1025",
+    )
+    assert auth["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
+    assert (auth["CONTENT_URL"], auth["PREFERENCES_URL"], auth["MEDIA_URL"]) == (
+        "http://127.0.0.1:8002",
+        "http://127.0.0.1:8003",
+        "http://127.0.0.1:8004",
+    )
+    assert mail.address == "http://127.0.0.1:8025"
+    assert mail.argv[2:4] == ["inkwell_devstack.mailcatcher", "--host"]
+    assert "--smtp-port" in mail.argv and "1025" in mail.argv
+
+
 def test_external_stores_replace_the_stand_ins() -> None:
     supervisor = Supervisor(
         dev_config(
@@ -311,3 +333,14 @@ def test_make_dev_reads_dot_env_but_the_shell_wins(
     assert os.environ["INKWELL_TEST_ONLY_FROM_FILE"] == "quoted value"
     assert os.environ["INKWELL_TEST_SHELL"] == "from-shell"
     assert dev.load_env_file(tmp_path / "missing.env") == []
+
+
+def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> None:
+    from inkwell_devstack.stack import proxy_header_args
+
+    assert proxy_header_args("gateway", {}) == ["--no-proxy-headers"]
+    assert proxy_header_args("gateway", {"FORWARDED_ALLOW_IPS": "10.0.0.5"}) == [
+        "--forwarded-allow-ips",
+        "10.0.0.5",
+    ]
+    assert proxy_header_args("auth", {}) == []

@@ -3,20 +3,25 @@
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pwdlib import PasswordHash
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service.models import PasswordResetToken, User
+from auth_service import identity, password_policy, sessions
+from auth_service.models import ErasureOutbox, PasswordResetToken, User
+from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
 from inkwell_runtime.clock import utcnow
 from inkwell_runtime.db import Reader
 from inkwell_runtime.errors import DomainError
 from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
+
+MAX_RESET_EMAILS_PER_HOUR = 3
+"""Reset tokens issued per account per hour; more requests are answered alike but send nothing."""
 
 
 class EmailTaken(DomainError):
@@ -29,17 +34,29 @@ class UsernameTaken(DomainError):
     detail = "Username already taken"
 
 
+class PasswordRefused(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 def normalize_email(email: str) -> str:
+    """The address as stored and mailed to (the comparison key is :func:`identity.fold`)."""
     return email.strip().lower()
 
 
 async def register(
     session: AsyncSession,
     data: UserCreate,
-    hasher: PasswordHash,
+    hasher: PasswordHasher,
     admin_emails: frozenset[str] = frozenset(),
 ) -> User:
-    """Create a user; the unique constraints decide races, reported as Email/UsernameTaken."""
+    """Create a user; the unique constraints decide races, reported as Email/UsernameTaken.
+
+    The password is hashed first, even when the email turns out to be taken: a conflict costs
+    what a success costs, so timing does not tell which emails have accounts.
+    """
+    hashed_password = await hasher.hash(data.password)
     email = normalize_email(data.email)
     if await session.scalar(select(User.id).where(User.email == email)):
         raise EmailTaken
@@ -48,9 +65,7 @@ async def register(
     ):
         raise UsernameTaken
     roles = ["user", "admin"] if email in admin_emails else ["user"]
-    user = User(
-        username=data.username, email=email, hashed_password=hasher.hash(data.password), roles=roles
-    )
+    user = User(username=data.username, email=email, hashed_password=hashed_password, roles=roles)
     session.add(user)
     try:
         await session.commit()
@@ -61,28 +76,20 @@ async def register(
 
 
 async def authenticate(
-    session: AsyncSession, login: str, password: str, hasher: PasswordHash
+    session: AsyncSession, login: str, password: str, hasher: PasswordHasher
 ) -> User | None:
     """The user whose username or email is ``login`` and whose password matches, else None."""
+    key = identity.fold(login)
     user = await session.scalar(
-        select(User).where(
-            or_(func.lower(User.username) == login.lower(), User.email == normalize_email(login))
-        )
+        select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
     )
     if user is None:
         # Spend the same time as a real check so response timing does not reveal accounts.
-        hasher.verify(password, _dummy_hash(hasher))
+        await hasher.verify_nothing(password)
         return None
-    if not hasher.verify(password, user.hashed_password):
+    if not await hasher.verify(password, user.hashed_password):
         return None
     return user
-
-
-_DUMMY_HASHES: dict[int, str] = {}
-
-
-def _dummy_hash(hasher: PasswordHash) -> str:
-    return _DUMMY_HASHES.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
 
 
 def _digest(token: str) -> str:
@@ -92,14 +99,27 @@ def _digest(token: str) -> str:
 async def create_reset_token(
     session: AsyncSession, email: str, ttl: timedelta, now: datetime | None = None
 ) -> tuple[User, str] | None:
-    """A fresh single-use reset token for the account with ``email`` (None: no such account)."""
-    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    """A fresh single-use reset token for the account with ``email``; None when there is no
+    such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR` tokens this hour."""
+    user = await session.scalar(select(User).where(User.email_key == identity.fold(email)))
     if user is None:
         return None
-    token = secrets.token_urlsafe(32)
     issued = now or utcnow()
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(PasswordResetToken)
+        .where(
+            PasswordResetToken.user_id == user.id,
+            PasswordResetToken.created_at > issued - timedelta(hours=1),
+        )
+    )
+    if recent is not None and recent >= MAX_RESET_EMAILS_PER_HOUR:
+        return None
+    token = secrets.token_urlsafe(32)
     session.add(
-        PasswordResetToken(user_id=user.id, token_hash=_digest(token), expires_at=issued + ttl)
+        PasswordResetToken(
+            user_id=user.id, token_hash=_digest(token), created_at=issued, expires_at=issued + ttl
+        )
     )
     await session.commit()
     return user, token
@@ -109,10 +129,14 @@ async def reset_password(
     session: AsyncSession,
     token: str,
     new_password: str,
-    hasher: PasswordHash,
+    hasher: PasswordHasher,
     now: datetime | None = None,
 ) -> bool:
-    """Use a reset token once; False when it is unknown, used or expired."""
+    """Use a reset token once; False when it is unknown, used or expired. A new password the
+    policy refuses for this account (its own name) raises :class:`PasswordRefused`.
+
+    Every other outstanding reset token of the account is spent with it, and every login
+    session (refresh-token family) of the account is revoked."""
     moment = now or utcnow()
     reset = await session.scalar(
         select(PasswordResetToken)
@@ -124,8 +148,16 @@ async def reset_password(
     user = await session.get(User, reset.user_id)
     if user is None:  # pragma: no cover - the foreign key cascades deletes
         return False
-    user.hashed_password = hasher.hash(new_password)
-    reset.used_at = moment
+    refused = password_policy.problem(new_password, username=user.username, email=user.email)
+    if refused is not None:
+        raise PasswordRefused(refused)
+    user.hashed_password = await hasher.hash(new_password)
+    await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=moment)
+    )
+    await session.execute(sessions.revoke_all_of(user.id, moment))
     await session.commit()
     return True
 
@@ -145,3 +177,12 @@ EVERY_USER = Listing(
 async def list_users(session: Reader, request: PageRequest) -> Page[Row[Any]]:
     """One page of accounts (never their password hashes: not even selected)."""
     return await fetch_page(session, EVERY_USER, request)
+
+
+async def delete_account(session: AsyncSession, user: User, services: Iterable[str]) -> None:
+    """Delete the user (their tokens and sessions go with the row) and, in the same
+    transaction, owe each of ``services`` an erasure (delivered by the outbox worker)."""
+    for service in services:
+        session.add(ErasureOutbox(user_id=user.id, service=service))
+    await session.delete(user)
+    await session.commit()

@@ -1,15 +1,68 @@
 """The auth app factory: ``python -m inkwell_runtime.serve auth_service.main:create_app``."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import anyio
+import httpx
 from fastapi import FastAPI
 
-from auth_service.api.routes import auth, users
+from auth_service import outbox
+from auth_service.api.routes import auth, internal, users
 from auth_service.core.config import AuthSettings
-from auth_service.email import EmailSender, LoggingEmailSender
+from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
+from auth_service.jobs import DetachedJobs
 from auth_service.keys import KeySet, load_key_set
-from auth_service.passwords import make_password_hash
-from inkwell_runtime.app import build_service_app
+from auth_service.passwords import PasswordHasher
+from auth_service.throttle import LoginThrottle
+from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
 from inkwell_runtime.jwt import SigningKey, StaticKeySource, TokenVerifier
+
+
+def make_email_sender(settings: AuthSettings) -> EmailSender:
+    if settings.email_backend == "log":
+        return LoggingEmailSender()
+    password = settings.smtp_password
+    return SmtpEmailSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.email_from,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password is not None else None,
+        use_tls=settings.smtp_use_tls,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+
+def auth_lifespan(settings: AuthSettings) -> Lifespan:
+    """The database, and the erasure outbox worker beside the requests."""
+    database = database_lifespan(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with database(app), httpx.AsyncClient(timeout=5.0) as client:
+            if not settings.outbox_worker:
+                yield
+                return
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(
+                    partial(
+                        outbox.run,
+                        app.state.sessionmaker,
+                        client,
+                        app.state.signing_key,
+                        issuer=settings.jwt_issuer,
+                        services=settings.erasure_services,
+                        poll_seconds=settings.outbox_poll_seconds,
+                        max_backoff_seconds=settings.outbox_max_backoff_seconds,
+                    )
+                )
+                yield
+                tasks.cancel_scope.cancel()
+
+    return lifespan
 
 
 def create_app(
@@ -26,9 +79,9 @@ def create_app(
         settings,
         name="auth",
         description="Users, login and RS256 access tokens. Public keys at `/api/auth/jwks.json`.",
-        routers=[auth.router, users.router],
+        routers=[auth.router, users.router, internal.router],
         readiness_checks={"database": database_ready},
-        lifespan=database_lifespan(settings.database_url),
+        lifespan=auth_lifespan(settings),
         # auth verifies its own tokens against its own key set: no HTTP round trip to itself.
         token_verifier=TokenVerifier(
             StaticKeySource(keys.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -36,10 +89,13 @@ def create_app(
     )
     app.state.key_set = keys
     app.state.signing_key = keys.signing
-    app.state.password_hash = make_password_hash(
-        settings.argon2_time_cost, settings.argon2_memory_kib
+    app.state.password_hash = PasswordHasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.password_hash_concurrency
     )
-    app.state.email_sender = email_sender or LoggingEmailSender()
+    limit = settings.login_failure_limit
+    app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)
+    app.state.email_sender = email_sender or make_email_sender(settings)
+    app.state.jobs = DetachedJobs()
     return app
 
 

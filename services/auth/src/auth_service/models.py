@@ -2,12 +2,29 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, ForeignKey, Index, MetaData, String, func
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from auth_service.identity import fold
 from inkwell_runtime.clock import utcnow
 from inkwell_runtime.db import NAMING_CONVENTION
+
+
+def _email_key(context: Any) -> str:
+    return fold(context.get_current_parameters()["email"])
 
 
 class Base(DeclarativeBase):
@@ -20,6 +37,8 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(32))
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_key: Mapped[str] = mapped_column(String(320), unique=True, default=_email_key)
+    """The email NFKC-normalised and case-folded: what uniqueness and login compare."""
     hashed_password: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=lambda: ["user"])
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -41,5 +60,48 @@ class PasswordResetToken(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class RefreshToken(Base):
+    """Opaque refresh tokens, stored as SHA-256. Each login starts a family (``family_id``, the
+    ``sid`` of its access tokens); each refresh spends one token and adds the next. A spent
+    token presented again revokes the whole family (reuse detection)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ErasureOutbox(Base):
+    """What a deleted account still owes other services: one row per service, written in the
+    transaction that deletes the user, delivered (with retries) by the outbox worker."""
+
+    __tablename__ = "erasure_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    service: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "service"),
+        Index(
+            "ix_erasure_outbox_pending", "next_attempt_at", postgresql_where=delivered_at.is_(None)
+        ),
+    )

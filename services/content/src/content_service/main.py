@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from content_service.api.routes import posts
+from content_service.api.routes import internal, posts
 from content_service.core.config import ContentSettings
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.db import database_lifespan, database_ready
@@ -21,7 +21,7 @@ def create_app(
             "Blog posts. Reading is public; writing needs a bearer token from auth, "
             "whose claims name the author."
         ),
-        routers=[posts.router],
+        routers=[posts.router, internal.router],
         readiness_checks={"database": database_ready},
         lifespan=database_lifespan(settings.database_url),
         token_verifier=token_verifier,

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.jwt import TokenVerifier
 from media_service.api.deps import get_settings, get_store
-from media_service.api.routes import pictures
+from media_service.api.routes import internal, pictures
 from media_service.core.config import MediaSettings
 from media_service.storage import PictureStore
 
@@ -64,7 +64,7 @@ def create_app(
         settings,
         name="media",
         description="Profile pictures (PNG, JPEG, WebP) stored in S3.",
-        routers=[pictures.router],
+        routers=[pictures.router, internal.router],
         readiness_checks={"storage": storage_ready},
         lifespan=s3_lifespan(settings, s3_session),
         token_verifier=token_verifier,

@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 from inkwell_runtime.app import Lifespan, build_service_app
 from inkwell_runtime.jwt import TokenVerifier
 from preferences_service.api.deps import get_mongo
-from preferences_service.api.routes import preferences
+from preferences_service.api.routes import internal, preferences
 from preferences_service.core.config import PreferencesSettings
 from preferences_service.mongo import OUTAGES, Document, Mongo, connect
 
@@ -63,7 +63,7 @@ def create_app(
         name="preferences",
         description="Each user's settings (city, units), stored in MongoDB. "
         "The weather service reads them with the caller's token.",
-        routers=[preferences.router],
+        routers=[preferences.router, internal.router],
         readiness_checks={"mongo": mongo_ready},
         lifespan=mongo_lifespan(settings, mongo_client),
         token_verifier=token_verifier,

@@ -9,6 +9,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from inkwell_runtime import revocations
 from inkwell_runtime.docs import use_token_url
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.guard import install_request_guard
@@ -76,7 +77,8 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
         if getattr(app.state, "token_verifier", None) is not None:
             yield
             return
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        async with AsyncExitStack() as stack:
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
             app.state.token_verifier = TokenVerifier(
                 RemoteJWKS(
                     settings.auth_jwks_url,
@@ -87,6 +89,12 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
             )
+            if settings.auth_revocations_url:  # sessions and users auth revoked, polled
+                app.state.revocations = await stack.enter_async_context(
+                    revocations.following(
+                        settings.auth_revocations_url, client, settings.revocations_poll_seconds
+                    )
+                )
             yield
 
     return lifespan

@@ -54,6 +54,9 @@ async def get_current_claims(
         raise _unauthorized(INVALID_CREDENTIALS) from exc
     except httpx.HTTPError as exc:
         raise ServiceUnavailable("Auth service unavailable: cannot fetch signing keys") from exc
+    revoked = getattr(request.app.state, "revocations", None)  # inkwell_runtime.revocations
+    if revoked is not None and revoked.refuses(claims):
+        raise _unauthorized(INVALID_CREDENTIALS)
     request.scope[USER_ID_KEY] = str(claims.sub)  # for the access log line (observe.py)
     return claims
 

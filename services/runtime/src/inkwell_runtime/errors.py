@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from inkwell_runtime.redaction import redact_errors
+
 logger = logging.getLogger(__name__)
 
 
@@ -83,9 +85,11 @@ class _AsciiJSONResponse(JSONResponse):
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 body, ASCII-escaped: the inputs it echoes may hold a lone surrogate (sent
-    as the JSON escape ``\\ud800``) that UTF-8 cannot encode, which made the 422 a 500."""
+    as the JSON escape ``\\ud800``) that UTF-8 cannot encode, which made the 422 a 500.
+    Secret fields (passwords, tokens) are redacted wherever the errors echo them."""
     assert isinstance(exc, RequestValidationError)
-    return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    errors = redact_errors(exc.errors())
+    return _AsciiJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -84,10 +84,12 @@ class SigningKey:
         audience: str,
         ttl_seconds: int,
         now: float | None = None,
+        extra_claims: dict[str, Any] | None = None,
     ) -> str:
         issued = int(clock.seconds() if now is None else now)
         return self.sign(
             {
+                **(extra_claims or {}),
                 "sub": str(subject),
                 "username": username,
                 "roles": list(roles),

@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: float = Field(default=300.0, ge=0)
     jwks_min_refresh_seconds: float = Field(default=5.0, ge=0)
     """An unknown ``kid`` refreshes the JWKS at most this often (a key rotation is picked up)."""
+    auth_revocations_url: str | None = None
+    """Auth's revocation feed (``inkwell_runtime.revocations``); unset: tokens hold until expiry."""
+    revocations_poll_seconds: float = Field(default=2.0, gt=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     max_body_bytes: int = Field(default=1 * MIB, gt=0)
     """The largest request body the service reads (413 past it, counted while reading)."""

@@ -33,6 +33,8 @@ STAND_IN_PORTS: dict[str, tuple[int, int]] = {
     "s3": (4566, 10),
     "mongo": (27017, 11),
     "redis": (6390, 12),  # not 6379: a Redis of the machine's own may be there
+    "smtp": (1025, 13),  # the mail catcher (aiosmtpd): what auth sends
+    "mail": (8025, 14),  # its listing of what it caught
 }
 """The stand-ins' conventional ports and their offsets from a port base. The services' come from
 the registry (``contracts.registry``: the gateway at offset 0, each service at its own)."""
@@ -192,6 +194,10 @@ class StackConfig:
     @property
     def mongo_data_dir(self) -> Path:
         return self.data_dir / "mongo"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def jwt_key_file(self) -> Path:

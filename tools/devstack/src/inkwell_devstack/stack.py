@@ -55,9 +55,20 @@ from inkwell_testing.redis import redis_server_argv
 
 WEATHER_STUB_FACTORY = "inkwell_devstack.stubs.weather:create_app"
 POLL_SECONDS = 0.1
-STAND_INS = ("s3", "mongo", "redis", "weather-stub")
+STAND_INS = ("s3", "mongo", "redis", "mail", "weather-stub")
 
 Out = Callable[[str], None]
+
+
+def proxy_header_args(name: str, env: dict[str, str]) -> list[str]:
+    """Whom the gateway believes about the client's address (``X-Forwarded-For``): only the
+    proxies listed in ``FORWARDED_ALLOW_IPS``; none by default. (uvicorn's own default trusts
+    127.0.0.1, so every local client could pick its rate-limit identity.) The services keep
+    uvicorn's default: their only local caller is the gateway."""
+    if name != "gateway":
+        return []
+    trusted = env.get("FORWARDED_ALLOW_IPS", "").strip()
+    return ["--forwarded-allow-ips", trusted] if trusted else ["--no-proxy-headers"]
 
 
 def dev_signing_key(path: Path) -> str:
@@ -142,6 +153,30 @@ class Supervisor:
             self.skipped["mongo"] = f"external: {cfg.mongo_url}"
         if cfg.redis:
             self._add_redis()
+        if "auth" in registry:  # what auth mails goes to a capture server
+            self._add(
+                "mail",
+                [
+                    sys.executable,
+                    "-m",
+                    "inkwell_devstack.mailcatcher",
+                    "--host",
+                    cfg.host,
+                    "--smtp-port",
+                    str(cfg.ports["smtp"]),
+                    "--http-port",
+                    str(cfg.ports["mail"]),
+                    "--data-dir",
+                    str(cfg.mail_dir),
+                ],
+                dict(os.environ),
+                address=cfg.url("mail"),
+                what=(
+                    f"SMTP capture on {cfg.host}:{cfg.ports['smtp']} "
+                    f"(mail: {shown(cfg.mail_dir, cfg.root)}, one .eml per message)"
+                ),
+                probe=http_probe(f"{cfg.url('mail')}/healthz"),
+            )
         if cfg.weather_stub and any(service.third_party for service in registry):
             stub_env = {**os.environ, **cfg.service_env}
             self._add_uvicorn("weather-stub", WEATHER_STUB_FACTORY, stub_env, "/healthz")
@@ -193,6 +228,7 @@ class Supervisor:
             str(cfg.ports[name]),
             "--timeout-graceful-shutdown",
             "5",
+            *proxy_header_args(name, env),
         ]
         url = cfg.url(name)
         self._add(
@@ -257,10 +293,11 @@ class Supervisor:
         env = dict(os.environ)
         if "auth" in registry:
             env["AUTH_JWKS_URL"] = f"{cfg.url('auth')}/api/auth/jwks.json"
+            # sessions and users auth revoked: refused everywhere within seconds
+            env["AUTH_REVOCATIONS_URL"] = f"{cfg.url('auth')}/internal/revocations"
         # links and docs point at this stack's gateway (its port may not be 8000)
         gateway = cfg.gateway_url
         env.setdefault("DOCS_TOKEN_URL", f"{gateway}/api/auth/token")
-        env.setdefault("PASSWORD_RESET_URL", f"{gateway}/reset-password")
         env.setdefault("PUBLIC_BASE_URL", gateway)
         calls = registry.names if name == "gateway" else registry[name].calls
         for other in calls:
@@ -274,6 +311,11 @@ class Supervisor:
             env.update(cfg.service_env)
             return env
         service = registry[name]
+        if name == "auth":
+            # Mail goes to the capture server (reset links point at this stack's gateway).
+            env["EMAIL_BACKEND"] = "smtp"
+            env["SMTP_HOST"] = cfg.host
+            env["SMTP_PORT"] = str(cfg.ports["smtp"])
         if "postgres" in service.storage:
             env["DATABASE_URL"] = cfg.database_urls[name]
         if "mongo" in service.storage:
@@ -329,8 +371,9 @@ class Supervisor:
         cfg = self.config
         cfg.log_dir.mkdir(parents=True, exist_ok=True)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        if cfg.reset and cfg.mongo_data_dir.exists():
-            shutil.rmtree(cfg.mongo_data_dir)
+        for folder in (cfg.mongo_data_dir, cfg.mail_dir):
+            if cfg.reset and folder.exists():
+                shutil.rmtree(folder)
         for child in self.children.values():
             child.log.write_text("")
         auth = self.children.get("auth")
@@ -468,6 +511,7 @@ class Supervisor:
             ("s3", cfg.s3_endpoint, bool(cfg.registry.storing("s3"))),
             ("mongo", cfg.mongo_url, bool(cfg.registry.storing("mongo"))),
             ("redis", cfg.redis_url, cfg.redis),
+            ("mail", cfg.url("mail"), "auth" in cfg.registry),
         )
         for name, label, used in stores:
             if not used:

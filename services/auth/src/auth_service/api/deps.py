@@ -1,15 +1,20 @@
 """Every dependency a test may override, in one place."""
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
-from pwdlib import PasswordHash
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import accounts
+from auth_service import accounts, sessions
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender
+from auth_service.jobs import JobRunner
 from auth_service.keys import KeySet
 from auth_service.models import User
+from auth_service.passwords import PasswordHasher
+from auth_service.throttle import LoginThrottle
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
 from inkwell_runtime.jwt import SigningKey
@@ -21,16 +26,23 @@ __all__ = [
     "CurrentUser",
     "DbSession",
     "Hasher",
+    "Jobs",
     "Keys",
     "Mailer",
+    "SessionFactory",
+    "Sessions",
     "Settings",
     "Signer",
+    "Throttle",
     "get_current_claims",
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_jobs",
     "get_key_set",
+    "get_login_throttle",
     "get_password_hash",
+    "get_sessions",
     "get_settings",
     "get_signing_key",
 ]
@@ -41,19 +53,30 @@ get_signing_key = state_dependency("signing_key")
 get_key_set = state_dependency("key_set")
 get_password_hash = state_dependency("password_hash")
 get_email_sender = state_dependency("email_sender")
+get_sessions = state_dependency("sessionmaker")
+"""Opens sessions of their own, for work that outlives the request (background tasks);
+tests override it to hand out their rolled-back session."""
+get_jobs = state_dependency("jobs")
+get_login_throttle = state_dependency("login_throttle")
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 Settings = Annotated[AuthSettings, Depends(get_settings)]
 Signer = Annotated[SigningKey, Depends(get_signing_key)]
-Hasher = Annotated[PasswordHash, Depends(get_password_hash)]
+Hasher = Annotated[PasswordHasher, Depends(get_password_hash)]
 Keys = Annotated[KeySet, Depends(get_key_set)]
+Sessions = Annotated[SessionFactory, Depends(get_sessions)]
+Jobs = Annotated[JobRunner, Depends(get_jobs)]
+Throttle = Annotated[LoginThrottle | None, Depends(get_login_throttle)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 
 async def get_current_user(claims: CurrentClaims, session: DbSession) -> User:
-    """The caller's account; a valid token for a deleted account is not a valid credential."""
+    """The caller's account. A valid token for a deleted account, or one issued in a session
+    since revoked (logout, password reset), is not a valid credential."""
     user = await accounts.get_user(session, claims.user_id)
-    if user is None:
+    if user is None or (claims.sid is not None and not await sessions.is_live(session, claims.sid)):
         raise HTTPException(
             401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -2,19 +2,30 @@
 
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
 
-from auth_service import accounts
-from auth_service.api.deps import DbSession, Hasher, Keys, Mailer, Settings, Signer
-from auth_service.email import send_password_reset_email
+from auth_service import accounts, sessions
+from auth_service.api.deps import (
+    DbSession,
+    Hasher,
+    Jobs,
+    Keys,
+    Mailer,
+    Sessions,
+    Settings,
+    Signer,
+    Throttle,
+)
 from auth_service.models import User
+from auth_service.resets import issue_reset
 from auth_service.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
     Message,
+    RefreshRequest,
     ResetPasswordRequest,
     UserCreate,
 )
@@ -39,25 +50,17 @@ async def register(
     return await accounts.register(session, body, hasher, admins)
 
 
-_BAD_LOGIN = error_responses({401: "Incorrect username or password"})
+_BAD_LOGIN = error_responses(
+    {
+        401: "Incorrect username or password",
+        429: "Too many failed logins for this account (LOGIN_FAILURE_LIMIT); see Retry-After",
+    }
+)
 
 
-async def _issue(
-    session: DbSession,
-    hasher: Hasher,
-    signer: Signer,
-    settings: Settings,
-    login: str,
-    password: str,
-) -> TokenResponse:
-    user = await accounts.authenticate(session, login, password, hasher)
-    if user is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Incorrect username or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+def _token_pair(issued: sessions.Issued, signer: Signer, settings: Settings) -> TokenResponse:
     ttl = settings.access_token_expire_minutes * 60
+    user = issued.user
     token = signer.issue(
         subject=user.id,
         username=user.username,
@@ -65,8 +68,41 @@ async def _issue(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl_seconds=ttl,
+        extra_claims={"sid": str(issued.family_id)},
     )
-    return TokenResponse(access_token=token, expires_in=ttl)
+    return TokenResponse(access_token=token, expires_in=ttl, refresh_token=issued.refresh_token)
+
+
+def _refresh_ttl(settings: Settings) -> timedelta:
+    return timedelta(days=settings.refresh_token_expire_days)
+
+
+async def _issue(
+    session: DbSession,
+    hasher: Hasher,
+    signer: Signer,
+    settings: Settings,
+    throttle: Throttle,
+    login: str,
+    password: str,
+) -> TokenResponse:
+    if throttle is not None and (retry := await throttle.retry_after(login)) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Too many failed logins for this account; try again in {retry} seconds",
+            headers={"Retry-After": str(retry)},
+        )
+    user = await accounts.authenticate(session, login, password, hasher)
+    if user is None:
+        if throttle is not None:
+            await throttle.failed(login)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Incorrect username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    issued = await sessions.start(session, user, _refresh_ttl(settings))
+    return _token_pair(issued, signer, settings)
 
 
 @router.post("/token", response_model=TokenResponse, responses=_BAD_LOGIN)
@@ -76,16 +112,50 @@ async def token(
     hasher: Hasher,
     signer: Signer,
     settings: Settings,
+    throttle: Throttle,
 ) -> TokenResponse:
     """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
-    return await _issue(session, hasher, signer, settings, form.username, form.password)
+    return await _issue(session, hasher, signer, settings, throttle, form.username, form.password)
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
 async def login(
-    body: LoginRequest, session: DbSession, hasher: Hasher, signer: Signer, settings: Settings
+    body: LoginRequest,
+    session: DbSession,
+    hasher: Hasher,
+    signer: Signer,
+    settings: Settings,
+    throttle: Throttle,
 ) -> TokenResponse:
-    return await _issue(session, hasher, signer, settings, body.username, body.password)
+    """Log in with a username or email. Failed logins are counted per account: past
+    ``LOGIN_FAILURE_LIMIT`` the account answers 429 (known and unknown accounts alike)."""
+    return await _issue(session, hasher, signer, settings, throttle, body.username, body.password)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses=error_responses({401: "Invalid, expired, revoked or already used refresh token"}),
+)
+async def refresh(
+    body: RefreshRequest, session: DbSession, signer: Signer, settings: Settings
+) -> TokenResponse:
+    """Trade a refresh token for a new pair; the one presented is spent. Presenting a spent
+    token again revokes its whole session (someone else holds a copy) and answers 401."""
+    try:
+        issued = await sessions.rotate(session, body.refresh_token, _refresh_ttl(settings))
+    except sessions.InvalidRefreshToken as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, exc.detail, headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
+    return _token_pair(issued, signer, settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, session: DbSession) -> None:
+    """End the session the refresh token belongs to: its refresh tokens stop working, and so
+    do its access tokens at auth's own endpoints. An unknown token is nothing to end (204)."""
+    await sessions.logout(session, body.refresh_token)
 
 
 @router.get("/jwks.json")
@@ -100,18 +170,18 @@ async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
 async def forgot_password(
     body: ForgotPasswordRequest,
     background: BackgroundTasks,
-    session: DbSession,
+    jobs: Jobs,
+    sessions: Sessions,
     mailer: Mailer,
     settings: Settings,
 ) -> Message:
-    """Always the same answer, so it cannot be used to find out who has an account."""
-    issued = await accounts.create_reset_token(
-        session, body.email, timedelta(minutes=settings.reset_token_expire_minutes)
+    """Always the same answer, at the same speed: all the work (finding the account, a token,
+    the email) happens in a detached task, for known and unknown addresses alike. An account
+    gets at most a few reset emails an hour; asking more often sends nothing more."""
+    ttl = timedelta(minutes=settings.reset_token_expire_minutes)
+    jobs.run(
+        background, issue_reset, sessions, mailer, str(body.email), ttl, settings.password_reset_url
     )
-    if issued is not None:
-        user, reset_token = issued
-        url = f"{settings.password_reset_url}?{urlencode({'token': reset_token})}"
-        background.add_task(send_password_reset_email, mailer, user.email, url)
     return Message(detail=FORGOT_PASSWORD_ACCEPTED)
 
 
@@ -121,5 +191,12 @@ async def forgot_password(
     responses=error_responses({400: "Invalid or expired reset token"}),
 )
 async def reset_password(body: ResetPasswordRequest, session: DbSession, hasher: Hasher) -> None:
-    if not await accounts.reset_password(session, body.token, body.new_password, hasher):
+    """Set a new password with a reset token; every other reset token and every login session
+    of the account is revoked with it."""
+    try:
+        done = await accounts.reset_password(session, body.token, body.new_password, hasher)
+    except accounts.PasswordRefused as exc:
+        error = {"type": "value_error", "loc": ("body", "new_password"), "msg": exc.detail}
+        raise RequestValidationError([error]) from exc
+    if not done:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid or expired reset token")

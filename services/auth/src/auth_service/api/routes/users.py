@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from auth_service import accounts
-from auth_service.api.deps import AdminClaims, CurrentUser, DbSession
+from auth_service.api.deps import AdminClaims, CurrentUser, DbSession, Hasher, Settings
 from auth_service.models import User
+from auth_service.schemas import DeleteAccountRequest
 from contracts.auth import PublicUser, UserPage, UserRead
 from inkwell_runtime.db import ReadDb
 from inkwell_runtime.errors import FORBIDDEN, UNAUTHORIZED, error_responses
@@ -23,6 +24,31 @@ _UNAUTHORIZED = error_responses(UNAUTHORIZED)
 @router.get("/api/users/me", response_model=UserRead, responses=_UNAUTHORIZED)
 async def read_me(user: CurrentUser) -> User:
     return user
+
+
+@router.delete(
+    "/api/users/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses({401: "Missing or invalid token, or incorrect password"}),
+)
+async def delete_me(
+    body: DeleteAccountRequest,
+    user: CurrentUser,
+    session: DbSession,
+    hasher: Hasher,
+    settings: Settings,
+) -> None:
+    """Delete the caller's account, the password confirmed. Auth refuses the account's tokens
+    at once; its posts, preferences and profile picture are erased by the other services within
+    seconds (an outbox with retries: a service that is down is erased when it returns). Other
+    services refuse the account's tokens within seconds (auth's revocation feed)."""
+    if not await hasher.verify(body.password, user.hashed_password):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Incorrect password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    await accounts.delete_account(session, user, settings.erasure_services)
 
 
 @router.get(
