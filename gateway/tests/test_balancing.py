@@ -81,7 +81,12 @@ async def gateway(
 ) -> FastAPI:
     return create_app(
         settings.model_copy(
-            update={"content_url": f"http://{NAME}:{port}", "gateway_resolve_seconds": 0, **update}
+            update={
+                "content_url": f"http://{NAME}:{port}",
+                "gateway_resolve_seconds": 0,
+                "gateway_balance": True,
+                **update,
+            }
         ),
         resolver=resolver,
     )

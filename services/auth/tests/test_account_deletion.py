@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import outbox
 from auth_service.models import ErasureOutbox, User, utcnow
 from inkwell_runtime.service_identity import SERVICE_AUDIENCE
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 from .conftest import PASSWORD
 

@@ -136,6 +136,7 @@ def test_production_replicas_start_with_a_mounted_key_set(
     monkeypatch.setenv("JWT_KEYS_DIR", str(keys_dir(tmp_path, pems)))
     monkeypatch.setenv("JWT_SIGNING_KID", "2026-10")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://auth:s3cret@db:5432/auth")
+    monkeypatch.setenv("EMAIL_BACKEND", "smtp")  # production refuses the logging sender
 
     first, second = create_app(), create_app()
 

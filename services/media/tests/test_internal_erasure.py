@@ -7,7 +7,7 @@ import pytest
 from httpx import AsyncClient
 
 from inkwell_runtime.service_identity import issue_service_token
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from httpx import AsyncClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from inkwell_runtime.service_identity import issue_service_token
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

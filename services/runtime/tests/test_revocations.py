@@ -14,7 +14,7 @@ from inkwell_runtime.app import build_service_app
 from inkwell_runtime.auth import CurrentClaims
 from inkwell_runtime.revocations import RevocationList, following, refresh
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.service_identity import issue_service_token, require_service
 from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.testing.tokens import TestSigner
+from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
 

@@ -37,6 +37,8 @@ def test_default_ports_are_the_conventional_ones() -> None:
         "s3": 4566,
         "mongo": 27017,
         "redis": 6390,
+        "smtp": 1025,
+        "mail": 8025,
     }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"

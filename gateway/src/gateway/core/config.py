@@ -50,7 +50,7 @@ class GatewayBaseSettings(ServiceSettings):
     rewritten to it. Unset: the scheme and ``Host`` of each request."""
     login_rate_limit: str = "10/minute"
     """Per client, on ``/api/auth/token`` and ``/api/auth/login`` together; ``off`` disables."""
-    gateway_balance: bool = True
+    gateway_balance: bool = False
     """Spread requests over every address of a service's name, round robin (balancing.py)."""
     gateway_resolve_seconds: float = Field(default=5.0, ge=0)
     """How long a service name's addresses are reused before it is resolved again."""

@@ -8,6 +8,7 @@ lines are JSON lines with the request id like every other.
 """
 
 import argparse
+import os
 from collections.abc import Sequence
 
 import uvicorn
@@ -32,6 +33,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--name", help="the service name in log lines (default: from FACTORY)")
     parser.add_argument("--timeout-graceful-shutdown", type=int, default=None)
+    parser.add_argument(
+        "--http",
+        default=os.environ.get("UVICORN_HTTP", "auto"),
+        help="uvicorn's HTTP protocol class (default: $UVICORN_HTTP, else auto); the gateway "
+        "runs gateway.edge:EdgeProtocol, which enforces its header and body limits",
+    )
+    parser.add_argument(
+        "--no-proxy-headers",
+        dest="proxy_headers",
+        action="store_false",
+        help="ignore X-Forwarded-For/-Proto: the client is the TCP peer",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies trusted for X-Forwarded-* (default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)",
+    )
     args = parser.parse_args(argv)
     settings = ServiceSettings()
     configure_logging(
@@ -43,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        http=args.http,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
         log_config=None,
     )
 

@@ -184,6 +184,8 @@ def deployment(workload: Workload) -> dict[str, Any]:
         # the client is X-Forwarded-For's: only the ingress controller reaches the gateway (its
         # NetworkPolicy), so every peer is one to believe (uvicorn's setting)
         env.append({"name": "FORWARDED_ALLOW_IPS", "value": "*"})
+        # the services are headless: every ready pod's address, each request to the next one
+        env.append({"name": "GATEWAY_BALANCE", "value": "true"})
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     mounts: list[dict[str, Any]] = [TMP_MOUNT]
     if workload.name == "auth":

@@ -1,7 +1,7 @@
 """reset tokens record when they were issued (a few reset emails per account per hour)
 
 Revision ID: a1c3e5f7b901
-Revises: 6fb251509a61
+Revises: 1bbc78cb245a
 Create Date: 2026-11-30 17:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1c3e5f7b901"
-down_revision: str | Sequence[str] | None = "6fb251509a61"
+down_revision: str | Sequence[str] | None = "1bbc78cb245a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
