@@ -152,13 +152,14 @@ async def test_each_service_counts_exactly_the_requests_made(
     }
     for name in urls:
         made = after[name] - before[name]
-        # Probes come from the supervisor and the gateway; a service fetching auth's key set
-        # is its own doing: neither is a request this test made.
+        # Probes come from the supervisor and the gateway; a service fetching auth's key set or
+        # polling its revocation feed is its own doing: none is a request this test made.
         made = Counter(
             {
                 labels: count
                 for labels, count in made.items()
-                if labels[1] not in PROBES and labels[1] != "/api/auth/jwks.json"
+                if labels[1] not in PROBES
+                and labels[1] not in ("/api/auth/jwks.json", "/internal/revocations")
             }
         )
         assert made == expected[name], name
