@@ -37,15 +37,16 @@ choose_ports() {
   local start=${AIRGAPPED_PORT_BASE:-28000} base attempt
   for attempt in $(seq 0 9); do
     base=$((start + 100 * attempt))
-    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)); then break; fi
+    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)) $((base + 14)); then break; fi
     [ -z "${AIRGAPPED_PORT_BASE:-}" ] && [ "$attempt" -lt 9 ] ||
-      die "no free ports at $base..$((base + 12)): set AIRGAPPED_PORT_BASE to a free range"
+      die "no free ports at $base..$((base + 14)): set AIRGAPPED_PORT_BASE to a free range"
   done
   export INKWELL_GATEWAY_PORT=$base
   export INKWELL_WEATHER_STUB_PORT=$((base + 9))
   export INKWELL_S3_PORT=$((base + 10))
   export INKWELL_MONGO_PORT=$((base + 11))
   export INKWELL_POSTGRES_PORT=$((base + 12))
+  export INKWELL_MAIL_PORT=$((base + 14))
 }
 
 # The stand-ins are infrastructure, not what is under test: like pulled images, they are cached
@@ -103,6 +104,7 @@ export_e2e_settings() {
   export E2E_AUTH_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_auth
   export E2E_CONTENT_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_content
   export E2E_WEATHER_STUB_URL=http://127.0.0.1:$INKWELL_WEATHER_STUB_PORT
+  export E2E_MAIL_URL=http://127.0.0.1:$INKWELL_MAIL_PORT
 }
 
 # When the run failed, the containers' states and logs go to LOG_DIR; then down --volumes (this

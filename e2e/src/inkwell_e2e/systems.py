@@ -191,6 +191,7 @@ COMPOSE_DEFAULTS = {
         "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_content"
     ),
     "E2E_WEATHER_STUB_URL": "http://127.0.0.1:8009",
+    "E2E_MAIL_URL": "http://127.0.0.1:8025",
 }
 COMPOSE_ENV_FILE = "deploy/e2e.env"
 EXTERNAL_DEFAULTS = {
@@ -202,6 +203,7 @@ EXTERNAL_DEFAULTS = {
     "E2E_AUTH_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth",
     "E2E_CONTENT_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_content",
     "E2E_WEATHER_STUB_URL": "http://127.0.0.1:8009",
+    "E2E_MAIL_URL": "http://127.0.0.1:8025",
 }
 
 
