@@ -18,9 +18,11 @@ import httpx
 import pytest
 
 from contracts.registry import REGISTRY
+from inkwell_devstack.config import conventional_ports
 from inkwell_e2e.systems import System
 
-COMPONENTS = ("gateway", *REGISTRY.names, "weather-stub", "s3", "mongo")
+COMPONENTS = tuple(conventional_ports(REGISTRY))
+"""Everything the runner may start: the gateway, the services, every stand-in (mail, S3, ...)."""
 
 
 def free_ports() -> dict[str, int]:

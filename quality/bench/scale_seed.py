@@ -23,8 +23,9 @@ SIZES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
 CONTENT_BYTES = 200
 
 USERS_SQL = """
-INSERT INTO users (id, username, email, hashed_password, roles, created_at)
+INSERT INTO users (id, username, email, email_key, hashed_password, roles, created_at)
 SELECT md5('user' || g)::uuid, 'member' || g, 'member' || g || '@scale.example',
+       'member' || g || '@scale.example',
        'not-a-real-hash', ARRAY['user']::varchar(32)[],
        timestamptz '2020-01-01 00:00:00+00' + g * interval '1 second'
 FROM generate_series(0, $1 - 1) AS g

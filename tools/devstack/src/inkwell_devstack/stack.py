@@ -472,12 +472,10 @@ class Supervisor:
 
     def down(self) -> None:
         """Stop everything, newest first: the gateway, the services, then the stand-ins."""
-        waves = [
-            ["gateway"],
-            [*self.config.registry.names, "weather-stub"],
-            ["mongo", "s3", "redis"],
-        ]
-        for wave in waves:
+        services = [*self.config.registry.names]
+        # whatever else runs (every stand-in, whichever were added) goes last: nothing is left
+        rest = [name for name in self.children if name != "gateway" and name not in services]
+        for wave in (["gateway"], services, rest):
             terminate([self.children[n] for n in wave if n in self.children])
         self._http.close()
         self._http = httpx.Client(timeout=2.0)
