@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from inkwell_runtime.service_identity import issue_service_token
+from inkwell_testing.erasure import erase_as_auth
 from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
@@ -22,13 +22,5 @@ async def test_auth_erases_a_deleted_users_picture(
     bucket: Any,
 ) -> None:
     assert (await upload(png)).status_code == 200
-    token = issue_service_token(signer.key, service="auth", issuer=signer.issuer)
-    service = {"Authorization": f"Bearer {token}"}
-
-    as_user = await client.delete(f"/internal/users/{user_id}", headers=auth_headers)
-    first = await client.delete(f"/internal/users/{user_id}", headers=service)
-    again = await client.delete(f"/internal/users/{user_id}", headers=service)
-
-    assert as_user.status_code == 401
-    assert (first.status_code, again.status_code) == (204, 204)
+    await erase_as_auth(client, signer, user_id, auth_headers)
     assert bucket.keys() == []

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from inkwell_runtime.service_identity import issue_service_token
+from inkwell_testing.erasure import erase_as_auth
 from inkwell_testing.tokens import TestSigner
 
 pytestmark = pytest.mark.anyio
@@ -21,13 +21,5 @@ async def test_auth_erases_a_deleted_users_preferences(
 ) -> None:
     saved = await client.put("/api/users/me/preferences", json={"city": "Oslo"}, headers=headers)
     assert saved.status_code == 200
-    token = issue_service_token(signer.key, service="auth", issuer=signer.issuer)
-    service = {"Authorization": f"Bearer {token}"}
-
-    as_user = await client.delete(f"/internal/users/{user_id}", headers=headers)
-    first = await client.delete(f"/internal/users/{user_id}", headers=service)
-    again = await client.delete(f"/internal/users/{user_id}", headers=service)
-
-    assert as_user.status_code == 401
-    assert (first.status_code, again.status_code) == (204, 204)
+    await erase_as_auth(client, signer, user_id, headers)
     assert await collection.count_documents({"user_id": str(user_id)}) == 0
