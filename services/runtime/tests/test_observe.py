@@ -3,6 +3,9 @@ and trace ids (W3C ``traceparent`` continued, the ids in every log line)."""
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -173,3 +176,56 @@ def test_log_records_outside_a_span_say_so() -> None:
 
     assert TraceContextFilter().filter(record)
     assert (getattr(record, "trace_id", None), getattr(record, "span_id", None)) == ("-", "-")
+
+
+TRACING_OFF_PROCESS = """
+import asyncio, logging, sys
+import fastapi  # FastAPI itself imports opentelemetry-api (its own optional telemetry)
+framework = {name for name in sys.modules if name.startswith("opentelemetry")}
+import httpx
+from fastapi import APIRouter, Request
+from inkwell_runtime.app import build_service_app
+from inkwell_runtime.logging import configure_logging
+from inkwell_runtime.observe import USER_ID_KEY
+from inkwell_runtime.settings import ServiceSettings
+
+router = APIRouter()
+
+@router.get("/hello")
+async def hello(request: Request) -> dict[str, str]:
+    request.scope[USER_ID_KEY] = "someone"  # as the auth dependency does
+    logging.getLogger("hello").info("hello called")
+    return {"hello": "world"}
+
+configure_logging("off-test", "INFO")
+settings = ServiceSettings(environment="test", auth_jwks_url="http://auth.test/jwks.json")
+app = build_service_app(settings, name="off-test", description="", routers=[router])
+
+async def main() -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as client:
+        assert (await client.get("/hello")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
+
+asyncio.run(main())
+print(sorted(n for n in sys.modules if n.startswith("opentelemetry") and n not in framework))
+"""
+
+
+def test_with_tracing_off_a_process_never_imports_opentelemetry() -> None:
+    """Off costs nothing: building an app, serving a request (with a user, logged) and a scrape
+    import no OpenTelemetry module beyond the API FastAPI itself imports: no SDK, exporter or
+    instrumentation (a process of its own: this one has them all)."""
+    env = {k: v for k, v in os.environ.items() if k not in telemetry.ENDPOINT_VARIABLES}
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", TRACING_OFF_PROCESS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert '"message": "hello called"' in done.stderr  # the request ran and logged
+    assert done.stdout.strip() == "[]"

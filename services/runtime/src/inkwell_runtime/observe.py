@@ -13,12 +13,11 @@ from collections.abc import Collection
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry import trace
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inkwell_runtime.metrics import METRICS_PATH, RequestMetrics, install_metrics
-from inkwell_runtime.telemetry import instrument_app
+from inkwell_runtime.telemetry import current_span, instrument_app
 
 access_logger = logging.getLogger("inkwell.access")
 
@@ -76,8 +75,9 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if (user_id := scope.get(USER_ID_KEY)) is not None:  # while the span is open
-                    trace.get_current_span().set_attribute("enduser.id", user_id)
+                user_id = scope.get(USER_ID_KEY)
+                if user_id is not None and (span := current_span()) is not None:
+                    span.set_attribute("enduser.id", user_id)  # while the span is open
             await send(message)
 
         self.metrics.in_flight.inc()
