@@ -1,8 +1,8 @@
-"""``/healthz`` (the process) and ``/readyz`` (every service's own readiness, concurrently)."""
+"""``/healthz`` (the process) and ``/readyz`` (every service's own readiness; the loop itself,
+``inkwell_runtime.health.check_all``, is tested in the runtime suite)."""
 
 import anyio
 import pytest
-from aiohttp import web
 from httpx import AsyncClient
 
 from gateway.core.config import GatewaySettings
@@ -99,25 +99,3 @@ async def test_a_hanging_service_is_down_after_the_readiness_timeout(
 
     assert response.status_code == 503
     assert response.json()["services"] == {**dict.fromkeys(SERVICES, "up"), "weather": "down"}
-
-
-async def test_services_are_probed_concurrently(client: AsyncClient, services: Services) -> None:
-    """Each service answers only once all five have been asked: a one-by-one probe would hang."""
-    asked = 0
-    everyone_asked = anyio.Event()
-
-    async def answer_when_all_asked(request: web.BaseRequest) -> web.StreamResponse:
-        nonlocal asked
-        asked += 1
-        if asked == len(SERVICES):
-            everyone_asked.set()
-        await everyone_asked.wait()
-        return web.json_response(READY)
-
-    for fake in services.values():
-        fake.on("GET", "/readyz", answer_when_all_asked)
-
-    with anyio.fail_after(5):
-        response = await client.get("/readyz")
-
-    assert response.status_code == 200

@@ -1,13 +1,13 @@
-"""The gateway's ``/readyz``: every service's own ``/readyz``, asked concurrently.
+"""The gateway's ``/readyz``: every service's own ``/readyz``, asked concurrently
+(``inkwell_runtime.health.check_all``, as a service runs its own checks).
 
 A service answering 200 with ``"status": "degraded"`` (weather while its provider fails) is
 ``degraded`` here, with its details: the system still answers, so the gateway stays ready (200)
 and says ``degraded``."""
 
-import asyncio
-import logging
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated
 
 import aiohttp
 from asgi_correlation_id import correlation_id
@@ -15,21 +15,23 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from inkwell_runtime.health import CheckState, Degraded, ReadyState, check_all
 from inkwell_runtime.state import state_dependency
 
-logger = logging.getLogger(__name__)
-
-State = Literal["up", "degraded", "down"]
 HttpSession = Annotated[aiohttp.ClientSession, Depends(state_dependency("http_session"))]
 """The gateway's one pooled session to the services (``app.state.http_session``)."""
 
 
 class GatewayReadiness(BaseModel):
-    status: Literal["ready", "degraded", "not ready"]
-    services: dict[str, State]
+    status: ReadyState
+    services: dict[str, CheckState]
     details: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="A degraded service's own details, by service."
     )
+
+
+class NotReady(Exception):
+    """A service answered its ``/readyz`` with something other than 200."""
 
 
 class _ServiceReadiness(BaseModel):
@@ -50,37 +52,22 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
     async def readyz(session: HttpSession) -> JSONResponse:
         """Every service answers its own ``/readyz`` with 200 within the readiness timeout."""
         headers = {"X-Request-ID": correlation_id.get() or ""}
-        details: dict[str, dict[str, str]] = {}
 
-        async def probe(name: str, url: str) -> tuple[str, State]:
-            try:
-                async with (
-                    asyncio.timeout(timeout),
-                    session.get(f"{url}/readyz", headers=headers) as response,
-                ):
-                    status = response.status
-                    content = await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                logger.warning("readiness: %s service unreachable: %r", name, exc)
-                return name, "down"
+        async def probe(url: str) -> None:
+            async with session.get(f"{url}/readyz", headers=headers) as response:
+                status = response.status
+                content = await response.read()
             if status != 200:
-                logger.warning("readiness: %s service answered %s", name, status)
-                return name, "down"
+                raise NotReady(f"{url}/readyz answered {status}")
             try:
                 answer = _ServiceReadiness.model_validate_json(content)
             except ValidationError:
-                return name, "up"  # ready by its status; its body is not ours to judge
+                return  # ready by its status; its body is not ours to judge
             if answer.status == "degraded":
-                details[name] = answer.details
-                return name, "degraded"
-            return name, "up"
+                raise Degraded(answer.details)
 
-        results = dict(await asyncio.gather(*(probe(n, u) for n, u in services.items())))
-        states = set(results.values())
-        overall = (
-            "not ready" if "down" in states else "degraded" if "degraded" in states else "ready"
-        )
-        body = GatewayReadiness(status=overall, services=results, details=details)
-        return JSONResponse(body.model_dump(), status_code=503 if overall == "not ready" else 200)
+        found = await check_all({n: partial(probe, u) for n, u in services.items()}, timeout)
+        body = GatewayReadiness(status=found.status, services=found.checks, details=found.details)
+        return JSONResponse(body.model_dump(), status_code=found.status_code)
 
     return router
