@@ -175,7 +175,7 @@ def report(results: dict[str, Any], rounds: int, requests: int) -> None:
     )
     print(f"load average (1/5/15 min): {results['load before']} -> {results['load after']}")
     print(f"{'path':<36} {'baseline':>20} {'off':>20} {'on':>20}")
-    costly = []
+    costly, resolution = [], []
     for label in PATHS:
         cells = []
         for variant in VARIANTS:
@@ -193,6 +193,7 @@ def report(results: dict[str, Any], rounds: int, requests: int) -> None:
             f"({100 * added / statistics.median(base):+.1f} %; slower in {slower}/{len(off)} "
             f"rounds, sign test p={odds:.3f}); on {statistics.median(on):+.3f} ms [{spread(on)}]"
         )
+        resolution.append(f"{label} {added:+.3f} ms [{spread(off)}]")
         if odds < SIGNIFICANT:
             costly.append(f"{label} {added:+.3f} ms (p={odds:.3f})")
     print(
@@ -208,7 +209,8 @@ def report(results: dict[str, Any], rounds: int, requests: int) -> None:
     else:
         print(
             "VERDICT: tracing off costs nothing measurable: off was no more often slower than "
-            f"the baseline than chance allows (sign test, p >= {SIGNIFICANT}) on every path"
+            f"the baseline than chance allows (sign test, p >= {SIGNIFICANT}) on every path; "
+            f"off - baseline by round: {'; '.join(resolution)} (the narrower, the finer the claim)"
         )
 
 
