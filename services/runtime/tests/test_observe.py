@@ -229,3 +229,24 @@ def test_with_tracing_off_a_process_never_imports_opentelemetry() -> None:
     assert done.returncode == 0, done.stderr
     assert '"message": "hello called"' in done.stderr  # the request ran and logged
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("service", "params", "expected"),
+    [
+        ("s3", {"Bucket": "pics", "Key": "a"}, {"aws.s3.bucket": "pics"}),
+        ("s3", {}, {}),  # ListBuckets and the like name no bucket
+        ("sqs", {"Bucket": "not-s3"}, {}),
+    ],
+)
+def test_an_s3_span_names_its_bucket(
+    service: str, params: dict[str, Any], expected: dict[str, str]
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("test").start_as_current_span("call") as span:
+        telemetry.aws_request_hook(span, service, "PutObject", params)
+
+    (ended,) = exporter.get_finished_spans()
+    assert dict(ended.attributes or {}) == expected
