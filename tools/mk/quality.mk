@@ -11,7 +11,7 @@ bench: ## gateway vs direct vs nginx (wrk), 10 MiB upload RSS, suite speed -> qu
 bench-hostile: ## gateway and service RSS under 50 MB headers, 64 KB URLs, 200 MB bodies; slow clients cut off -> quality/bench/results/hostile.json
 	$(RUN) python quality/bench/hostile.py
 
-bench-tracing: ## p50 through the gateway, tracing off vs on (exporting to a local OTLP receiver), printed
+bench-tracing: ## p50 through the gateway: tracing absent (baseline) vs off vs on (exporting to a local OTLP receiver), interleaved rounds, a verdict line
 	$(RUN) python quality/bench/tracing.py $(BENCH_TRACING_ARGS)
 
 bench-accounts: ## login/forgot-password timing, existing vs unknown; jwks latency while 16 logins hash -> quality/bench/results/accounts.json
