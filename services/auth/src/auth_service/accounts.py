@@ -83,6 +83,11 @@ async def authenticate(
     user = await session.scalar(
         select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
     )
+    # End the read before Argon2: a login must not hold a pooled connection, idle in a
+    # transaction, through its wait for a hashing slot and the hash itself. A burst of logins
+    # would take a connection each (opening new ones on the event loop past the pool's size)
+    # and the pool's 21st would wait for one.
+    await session.commit()
     if user is None:
         # Spend the same time as a real check so response timing does not reveal accounts.
         await hasher.verify_nothing(password)

@@ -90,7 +90,11 @@ def create_app(
     app.state.key_set = keys
     app.state.signing_key = keys.signing
     app.state.password_hash = PasswordHasher(
-        settings.argon2_time_cost, settings.argon2_memory_kib, settings.password_hash_concurrency
+        settings.argon2_time_cost,
+        settings.argon2_memory_kib,
+        settings.password_hash_concurrency,
+        parallelism=settings.argon2_parallelism,
+        nice=settings.password_hash_nice,
     )
     limit = settings.login_failure_limit
     app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)

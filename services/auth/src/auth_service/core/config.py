@@ -34,6 +34,8 @@ class AuthSettings(ServiceSettings):
     """Accounts registered with these emails get the ``admin`` role."""
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    """Lanes (and native threads) of each new hash; existing hashes verify with their own."""
     login_failure_limit: str = "10/15minutes"
     """Failed logins allowed per account (``limits`` notation), then 429; ``off`` disables."""
     email_backend: Literal["log", "smtp"] = "log"
@@ -65,6 +67,9 @@ class AuthSettings(ServiceSettings):
 
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
+    password_hash_nice: int = Field(default=10, ge=0, le=19)
+    """How far below the event loop's CPU priority the hashing threads run (Linux ``nice``
+    steps; 0: the same priority)."""
 
     @property
     def password_reset_url(self) -> str:
