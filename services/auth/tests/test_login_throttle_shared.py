@@ -2,7 +2,6 @@
 every auth replica sees the same count, so spreading guesses over replicas gains nothing."""
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,18 +12,13 @@ from pydantic import ValidationError
 from auth_service.core.config import AuthSettings
 from auth_service.main import create_app
 from auth_service.throttle import LoginThrottle
-from inkwell_testing.redis import free_port, redis_server
+from inkwell_testing.redis import free_port, redis_fixture
 
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.anyio
+redis_url = redis_fixture()
 LIMIT = "10/15minutes"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 async def attempts(

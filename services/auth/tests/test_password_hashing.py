@@ -47,6 +47,23 @@ class GatedHasher(PasswordHasher):
         self._hash.verify = gated_verify  # type: ignore[method-assign,assignment]
 
 
+async def known_and_unknown_login(
+    app: FastAPI, client: AsyncClient, hasher: PasswordHasher
+) -> tuple[int, int]:
+    """Alice's login and an unknown user's, through ``hasher``: their statuses."""
+    app.state.password_hash, original = hasher, app.state.password_hash
+    try:
+        statuses = []
+        for username in ("alice", "nobody"):
+            response = await client.post(
+                "/api/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            statuses.append(response.status_code)
+    finally:
+        app.state.password_hash = original
+    return statuses[0], statuses[1]
+
+
 async def test_hashing_in_progress_does_not_hold_up_other_requests(
     client: AsyncClient,
 ) -> None:
@@ -81,18 +98,8 @@ async def test_login_checks_the_password_through_the_apps_hasher(
 ) -> None:
     hasher = GatedHasher(concurrency=1)
     hasher.gate.set()
-    app.state.password_hash, original = hasher, app.state.password_hash
-    try:
-        known = await client.post(
-            "/api/auth/login", json={"username": "alice", "password": PASSWORD}
-        )
-        unknown = await client.post(
-            "/api/auth/login", json={"username": "nobody", "password": PASSWORD}
-        )
-    finally:
-        app.state.password_hash = original
 
-    assert (known.status_code, unknown.status_code) == (200, 401)
+    assert await known_and_unknown_login(app, client, hasher) == (200, 401)
     assert hasher.most_at_once == 1
     assert hasher.started.acquire(blocking=False) and hasher.started.acquire(blocking=False)
 
@@ -176,16 +183,5 @@ async def test_a_login_holds_no_database_transaction_while_argon2_runs(
             in_transaction.append(db_session.in_transaction())
             return await super().verify(password, hashed)
 
-    app.state.password_hash, original = Watching(1, 1024, 1), app.state.password_hash
-    try:
-        known = await client.post(
-            "/api/auth/login", json={"username": "alice", "password": PASSWORD}
-        )
-        unknown = await client.post(
-            "/api/auth/login", json={"username": "nobody", "password": PASSWORD}
-        )
-    finally:
-        app.state.password_hash = original
-
-    assert (known.status_code, unknown.status_code) == (200, 401)
+    assert await known_and_unknown_login(app, client, Watching(1, 1024, 1)) == (200, 401)
     assert in_transaction == [False, False]

@@ -3,21 +3,15 @@
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import time_machine
 
 from inkwell_runtime.windows import MovingWindows, storage_url
-from inkwell_testing.redis import free_port, redis_server
+from inkwell_testing.redis import free_port, redis_fixture
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
+redis_url = redis_fixture()
 
 
 def key() -> str:
