@@ -1,6 +1,6 @@
 """The login limit shared by several gateways through one real ``redis-server``."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -9,19 +9,14 @@ from pydantic import ValidationError
 
 from gateway.core.config import GatewaySettings
 from gateway.main import create_app
-from inkwell_testing.redis import free_port, redis_server
+from inkwell_testing.redis import free_port, redis_fixture
 
 from .conftest import Services, gateway_client
 from .fakes import Route
 
 pytestmark = pytest.mark.anyio
+redis_url = redis_fixture()
 LOGIN = "/api/auth/login"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture

@@ -86,12 +86,14 @@ STATUSES: dict[str, Counter[str]] = defaultdict(Counter)
 """Per operation, how many answers of each status class the run saw (printed at the end)."""
 
 
-def call_and_check(case: Case, headers: dict[str, str] | None = None) -> None:
+def call_and_check(
+    case: Case, headers: dict[str, str] | None = None, checks: list[CheckFunction] = CHECKS
+) -> None:
     response = case.call(headers=headers)
     service = (case.operation.schema.title or "").removeprefix("Inkwell ")
     label = f"{service}: {case.operation.method.upper()} {case.operation.path}"
     STATUSES[label][f"{response.status_code // 100}xx"] += 1
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    case.validate_response(response, checks=checks, headers=headers)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 from schemathesis import Case
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from inkwell_devstack.stubs.weather import create_app as create_stub
 from inkwell_runtime.jwt import SigningKey
@@ -13,7 +14,7 @@ from inkwell_testing.tokens import TestSigner
 from weather_service.core.config import WeatherSettings
 from weather_service.main import create_app
 
-from .conftest import assert_hostile_corpus_refused, call_and_check, load_schema
+from .conftest import CHECKS, assert_hostile_corpus_refused, call_and_check, load_schema
 
 # Read by the stub's create_app: its slow and trickling cities stay quick to fuzz.
 os.environ.setdefault("WEATHER_STUB_SLOW_SECONDS", "0.5")
@@ -43,7 +44,9 @@ schema = load_schema(APP)
 
 @schema.parametrize()
 def test_weather_api(case: Case) -> None:
-    call_and_check(case, HEADERS)
+    """Besides the checks of every suite: a city generated from the schema's ``pattern`` is
+    never refused (the schema states the whole rule the service enforces)."""
+    call_and_check(case, HEADERS, [*CHECKS, positive_data_acceptance])
 
 
 def test_weather_refuses_the_hostile_corpus() -> None:

@@ -1,6 +1,8 @@
-"""Argon2 runs in worker threads behind a bounded limiter: a login burst waits in line there,
-while every other request of the service keeps being answered."""
+"""Argon2 runs in worker threads of its own, behind a bounded limiter and at a lower CPU
+priority: a login burst waits in line there, while every other request of the service keeps
+being answered."""
 
+import os
 import threading
 from typing import Any
 
@@ -8,6 +10,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.passwords import PasswordHasher
 
@@ -44,6 +47,23 @@ class GatedHasher(PasswordHasher):
         self._hash.verify = gated_verify  # type: ignore[method-assign,assignment]
 
 
+async def known_and_unknown_login(
+    app: FastAPI, client: AsyncClient, hasher: PasswordHasher
+) -> tuple[int, int]:
+    """Alice's login and an unknown user's, through ``hasher``: their statuses."""
+    app.state.password_hash, original = hasher, app.state.password_hash
+    try:
+        statuses = []
+        for username in ("alice", "nobody"):
+            response = await client.post(
+                "/api/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            statuses.append(response.status_code)
+    finally:
+        app.state.password_hash = original
+    return statuses[0], statuses[1]
+
+
 async def test_hashing_in_progress_does_not_hold_up_other_requests(
     client: AsyncClient,
 ) -> None:
@@ -78,18 +98,8 @@ async def test_login_checks_the_password_through_the_apps_hasher(
 ) -> None:
     hasher = GatedHasher(concurrency=1)
     hasher.gate.set()
-    app.state.password_hash, original = hasher, app.state.password_hash
-    try:
-        known = await client.post(
-            "/api/auth/login", json={"username": "alice", "password": PASSWORD}
-        )
-        unknown = await client.post(
-            "/api/auth/login", json={"username": "nobody", "password": PASSWORD}
-        )
-    finally:
-        app.state.password_hash = original
 
-    assert (known.status_code, unknown.status_code) == (200, 401)
+    assert await known_and_unknown_login(app, client, hasher) == (200, 401)
     assert hasher.most_at_once == 1
     assert hasher.started.acquire(blocking=False) and hasher.started.acquire(blocking=False)
 
@@ -101,3 +111,77 @@ async def test_the_limit_comes_from_settings() -> None:
     app = create_app(AuthSettings(environment="test", password_hash_concurrency=3))
 
     assert app.state.password_hash.limiter.total_tokens == 3
+
+
+def priority_of_this_thread() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread priorities: Linux")
+async def test_hashing_runs_in_threads_of_lower_priority_than_the_event_loop() -> None:
+    """Argon2's threads yield the CPU to the event loop (libargon2's own lane threads inherit
+    the priority of the thread that starts them); no other thread is slowed down with them."""
+    hasher = PasswordHasher(1, 1024, 2, nice=7)
+    seen: list[int] = []
+    inner_hash, inner_verify = hasher._hash.hash, hasher._hash.verify
+
+    def spied_hash(password: str) -> str:
+        seen.append(priority_of_this_thread())
+        return inner_hash(password)
+
+    def spied_verify(password: str, hashed: str) -> bool:
+        seen.append(priority_of_this_thread())
+        return inner_verify(password, hashed)
+
+    hasher._hash.hash = spied_hash  # type: ignore[method-assign,assignment]
+    hasher._hash.verify = spied_verify  # type: ignore[method-assign,assignment]
+    loop_priority = priority_of_this_thread()
+
+    hashed = await hasher.hash(PASSWORD)
+    assert await hasher.verify(PASSWORD, hashed)
+    assert not await hasher.verify("wrong", hashed)
+
+    assert seen == [min(loop_priority + 7, 19)] * 3
+    assert priority_of_this_thread() == loop_priority
+    assert await anyio.to_thread.run_sync(priority_of_this_thread) == loop_priority
+
+
+@pytest.mark.parametrize(("made_with", "checked_with"), [(4, 1), (1, 4), (2, 8)])
+async def test_a_hash_verifies_whatever_parallelism_the_hasher_now_has(
+    made_with: int, checked_with: int
+) -> None:
+    """Argon2's parameters are written in each hash: changing ``ARGON2_PARALLELISM`` (or the
+    cost) leaves every stored password working."""
+    hashed = await PasswordHasher(1, 1024, 1, parallelism=made_with).hash(PASSWORD)
+    checker = PasswordHasher(2, 2048, 1, parallelism=checked_with)
+
+    assert f",p={made_with}$" in hashed
+    assert await checker.verify(PASSWORD, hashed)
+    assert not await checker.verify("wrong", hashed)
+    assert f",p={checked_with}$" in await checker.hash(PASSWORD)
+
+
+async def test_the_priority_and_parallelism_come_from_settings() -> None:
+    from auth_service.core.config import AuthSettings
+    from auth_service.main import create_app
+
+    settings = AuthSettings(environment="test", password_hash_nice=3, argon2_parallelism=1)
+    hasher = create_app(settings).state.password_hash
+
+    assert hasher.nice == 3
+    assert ",p=1$" in await hasher.hash(PASSWORD)
+
+
+async def test_a_login_holds_no_database_transaction_while_argon2_runs(
+    app: FastAPI, client: AsyncClient, user: dict[str, Any], db_session: AsyncSession
+) -> None:
+    """A burst of logins waiting for hashing slots must not hold a pooled connection each."""
+    in_transaction: list[bool] = []
+
+    class Watching(PasswordHasher):
+        async def verify(self, password: str, hashed: str) -> bool:
+            in_transaction.append(db_session.in_transaction())
+            return await super().verify(password, hashed)
+
+    assert await known_and_unknown_login(app, client, Watching(1, 1024, 1)) == (200, 401)
+    assert in_transaction == [False, False]

@@ -4,12 +4,13 @@ from unittest.mock import AsyncMock, patch
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import time_machine
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import PasswordResetToken
+from auth_service.models import PasswordResetToken, ResetMail
 from inkwell_runtime.clock import utcnow
 
 from .conftest import PASSWORD, Outbox
@@ -33,7 +34,58 @@ async def test_forgot_password_answers_the_same_for_known_and_unknown_emails(
 
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    assert [m["to"] for m in outbox.sent] == [user["email"]]
+    reset, no_account = outbox.sent
+    assert (reset["to"], reset["subject"]) == (user["email"], "Reset your Inkwell password")
+    assert no_account["to"] == "nobody@example.com"
+    assert no_account["subject"] == "Inkwell password reset: no account for this address"
+    assert "there is no account with it" in no_account["body"]
+    assert "token" not in no_account["body"]
+    assert "http://127.0.0.1:8000" in no_account["body"]  # where to sign up instead
+
+
+async def test_the_no_account_email_is_sent_by_the_background_task(client: AsyncClient) -> None:
+    """Patch where the name is looked up: the background job's module imported it."""
+    with (
+        patch("auth_service.resets.send_no_account_email", new_callable=AsyncMock) as note,
+        patch("auth_service.resets.send_password_reset_email", new_callable=AsyncMock) as reset,
+    ):
+        response = await client.post(
+            "/api/auth/forgot-password", json={"email": "  Nobody@Example.com"}
+        )
+
+    assert response.status_code == 202
+    note.assert_awaited_once()
+    assert note.await_args is not None
+    _sender, to, home = note.await_args.args
+    assert (to, home) == ("nobody@example.com", "http://127.0.0.1:8000")
+    reset.assert_not_awaited()
+
+
+async def test_an_unknown_address_gets_at_most_a_few_emails_an_hour_too(
+    client: AsyncClient, outbox: Outbox, db_session: AsyncSession
+) -> None:
+    for _ in range(5):
+        await client.post("/api/auth/forgot-password", json={"email": "nobody@example.com"})
+    await client.post("/api/auth/forgot-password", json={"email": "NOBODY@example.com"})
+    await client.post("/api/auth/forgot-password", json={"email": "somebody@example.com"})
+
+    assert [m["to"] for m in outbox.sent] == ["nobody@example.com"] * 3 + ["somebody@example.com"]
+    stored = await db_session.scalars(select(ResetMail.address_digest))
+    assert "nobody" not in "".join(stored)  # addresses are kept as digests only
+
+
+async def test_an_hour_later_an_address_may_be_mailed_again_and_old_rows_are_gone(
+    client: AsyncClient, outbox: Outbox, db_session: AsyncSession
+) -> None:
+    for _ in range(4):
+        await client.post("/api/auth/forgot-password", json={"email": "nobody@example.com"})
+    with time_machine.travel(utcnow() + timedelta(hours=1, seconds=1), tick=False):
+        later = await client.post("/api/auth/forgot-password", json={"email": "nobody@example.com"})
+
+    assert later.status_code == 202
+    assert len(outbox.sent) == accounts.MAX_RESET_EMAILS_PER_HOUR + 1
+    rows = await db_session.scalar(select(func.count()).select_from(ResetMail))
+    assert rows == 1  # the hour's older rows were deleted with it
 
 
 async def test_reset_email_is_sent_by_a_background_task(

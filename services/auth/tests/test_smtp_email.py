@@ -63,6 +63,24 @@ async def test_a_reset_email_goes_out_over_smtp(
     assert "http://127.0.0.1:8000/reset-password?token=" in text  # the suite app's settings
 
 
+async def test_an_unknown_address_gets_the_no_account_email_over_smtp(
+    app: FastAPI, client: AsyncClient, smtp_server: tuple[int, Captured]
+) -> None:
+    port, captured = smtp_server
+    settings = AuthSettings(environment="test", email_backend="smtp", smtp_port=port)
+    app.dependency_overrides[get_email_sender] = lambda: make_email_sender(settings)
+
+    response = await client.post("/api/auth/forgot-password", json={"email": "ghost@example.com"})
+
+    assert response.status_code == 202
+    ((recipients, message),) = captured.messages
+    assert recipients == ["ghost@example.com"]
+    assert message["Subject"] == "Inkwell password reset: no account for this address"
+    text = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "there is no account with it" in text
+    assert "reset-password" not in text
+
+
 async def test_an_unreachable_server_fails_the_background_task_not_the_answer(
     app: FastAPI, client: AsyncClient, user: dict[str, Any]
 ) -> None:

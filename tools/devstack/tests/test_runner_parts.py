@@ -183,19 +183,21 @@ def test_external_stores_replace_the_stand_ins() -> None:
     assert supervisor.children["weather"].env["WEATHER_API_URL"] == "http://stub.local"
 
 
-def test_redis_on_request_shares_the_gateways_login_limit() -> None:
+def test_redis_on_request_shares_the_gateways_login_limit_and_auths_failure_counts() -> None:
     supervisor = Supervisor(dev_config(INKWELL_REDIS="1"))
     supervisor.plan()
     redis = supervisor.children["redis"]
     assert redis.argv[1:] == [
         "--bind", "127.0.0.1", "--port", "6390", "--save", "", "--appendonly", "no"
     ]  # fmt: skip
-    assert supervisor.children["gateway"].env["RATE_LIMIT_STORAGE_URL"] == (
-        "redis://127.0.0.1:6390/0"
-    )
+    for shared in ("gateway", "auth"):  # the login limit per client; failed logins per account
+        assert supervisor.children[shared].env["RATE_LIMIT_STORAGE_URL"] == (
+            "redis://127.0.0.1:6390/0"
+        )
     plain = Supervisor(dev_config())
     plain.plan()
     assert "redis" not in plain.children
+    assert "RATE_LIMIT_STORAGE_URL" not in plain.children["auth"].env
 
 
 def test_an_external_redis_replaces_the_stand_in() -> None:

@@ -10,6 +10,7 @@ from pydantic_settings import NoDecode
 from contracts.registry import Registry, current
 from inkwell_runtime.guard import GuardLimits
 from inkwell_runtime.settings import ServiceSettings
+from inkwell_runtime.windows import storage_url
 
 MIB = 1024 * 1024
 
@@ -83,11 +84,7 @@ class GatewayBaseSettings(ServiceSettings):
     @field_validator("rate_limit_storage_url")
     @classmethod
     def _rate_limit_storage(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("redis://", "rediss://")):
-            raise ValueError(f"must be a redis:// or rediss:// URL; got {value!r}")
-        return value.strip()
+        return storage_url(value)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

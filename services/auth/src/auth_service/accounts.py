@@ -4,15 +4,16 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import identity, password_policy, sessions
-from auth_service.models import ErasureOutbox, PasswordResetToken, User
+from auth_service.models import ErasureOutbox, PasswordResetToken, ResetMail, User
 from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
 from inkwell_runtime.clock import utcnow
@@ -21,7 +22,8 @@ from inkwell_runtime.errors import DomainError
 from inkwell_runtime.pagination import Listing, Page, PageRequest, fetch_page
 
 MAX_RESET_EMAILS_PER_HOUR = 3
-"""Reset tokens issued per account per hour; more requests are answered alike but send nothing."""
+"""Mails ``/forgot-password`` sends an address per hour (a reset link, or a note that there is
+no account); more requests are answered alike but send nothing."""
 
 
 class EmailTaken(DomainError):
@@ -83,6 +85,11 @@ async def authenticate(
     user = await session.scalar(
         select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
     )
+    # End the read before Argon2: a login must not hold a pooled connection, idle in a
+    # transaction, through its wait for a hashing slot and the hash itself. A burst of logins
+    # would take a connection each (opening new ones on the event loop past the pool's size)
+    # and the pool's 21st would wait for one.
+    await session.commit()
     if user is None:
         # Spend the same time as a real check so response timing does not reveal accounts.
         await hasher.verify_nothing(password)
@@ -96,25 +103,45 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_reset_token(
+@dataclass(frozen=True)
+class ResetMailDue:
+    """What ``/forgot-password`` owes an address: a reset link (``token``, for ``user``) when
+    it has an account, else a note saying there is none."""
+
+    to: str
+    user: User | None = None
+    token: str | None = None
+
+
+async def request_reset(
     session: AsyncSession, email: str, ttl: timedelta, now: datetime | None = None
-) -> tuple[User, str] | None:
-    """A fresh single-use reset token for the account with ``email``; None when there is no
-    such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR` tokens this hour."""
-    user = await session.scalar(select(User).where(User.email_key == identity.fold(email)))
-    if user is None:
-        return None
+) -> ResetMailDue | None:
+    """The mail due to ``email`` for a reset request, with its reset token when the address
+    has an account; None when the address already had :data:`MAX_RESET_EMAILS_PER_HOUR`
+    mails this hour.
+
+    Known and unknown addresses cost the same: the account looked up, the address's mails of
+    the hour counted, the hour's older rows deleted, one row written and committed (plus the
+    token for an account), so neither the answer nor the detached work's load on the service
+    tells who has an account."""
     issued = now or utcnow()
+    key = identity.fold(email)
+    address = _digest(key)
+    hour_ago = issued - timedelta(hours=1)
+    user = await session.scalar(select(User).where(User.email_key == key))
     recent = await session.scalar(
         select(func.count())
-        .select_from(PasswordResetToken)
-        .where(
-            PasswordResetToken.user_id == user.id,
-            PasswordResetToken.created_at > issued - timedelta(hours=1),
-        )
+        .select_from(ResetMail)
+        .where(ResetMail.address_digest == address, ResetMail.created_at > hour_ago)
     )
+    await session.execute(delete(ResetMail).where(ResetMail.created_at <= hour_ago))
     if recent is not None and recent >= MAX_RESET_EMAILS_PER_HOUR:
+        await session.commit()
         return None
+    session.add(ResetMail(address_digest=address, created_at=issued))
+    if user is None:
+        await session.commit()
+        return ResetMailDue(to=normalize_email(email))
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordResetToken(
@@ -122,7 +149,18 @@ async def create_reset_token(
         )
     )
     await session.commit()
-    return user, token
+    return ResetMailDue(to=user.email, user=user, token=token)
+
+
+async def create_reset_token(
+    session: AsyncSession, email: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[User, str] | None:
+    """A fresh single-use reset token for the account with ``email``; None when there is no
+    such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR` mails this hour."""
+    due = await request_reset(session, email, ttl, now)
+    if due is None or due.user is None or due.token is None:
+        return None
+    return due.user, due.token
 
 
 async def reset_password(

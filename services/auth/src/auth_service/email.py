@@ -75,3 +75,20 @@ async def send_password_reset_email(sender: EmailSender, to: str, reset_url: str
     except (aiosmtplib.SMTPException, OSError):
         # After the answer has gone nobody can be told; the user can ask again.
         logger.exception("could not send the password reset email")
+
+
+async def send_no_account_email(sender: EmailSender, to: str, home_url: str) -> None:
+    """What ``/forgot-password`` sends an address without an account: the same work as a
+    reset email (so the service's load does not tell who has one), and a useful answer to
+    someone who forgot which address they signed up with."""
+    try:
+        await sender.send(
+            to,
+            "Inkwell password reset: no account for this address",
+            "Someone asked to reset the password of the Inkwell account for this address, but "
+            "there is no account with it. If it was you, you may have signed up with another "
+            f"address, or you can create an account at {home_url}. If it was not you, ignore "
+            "this email.",
+        )
+    except (aiosmtplib.SMTPException, OSError):
+        logger.exception("could not send the no-account email")

@@ -43,24 +43,28 @@ def auth_lifespan(settings: AuthSettings) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with database(app), httpx.AsyncClient(timeout=5.0) as client:
-            if not settings.outbox_worker:
-                yield
-                return
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(
-                    partial(
-                        outbox.run,
-                        app.state.sessionmaker,
-                        client,
-                        app.state.signing_key,
-                        issuer=settings.jwt_issuer,
-                        services=settings.erasure_services,
-                        poll_seconds=settings.outbox_poll_seconds,
-                        max_backoff_seconds=settings.outbox_max_backoff_seconds,
+            try:
+                if not settings.outbox_worker:
+                    yield
+                    return
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(
+                        partial(
+                            outbox.run,
+                            app.state.sessionmaker,
+                            client,
+                            app.state.signing_key,
+                            issuer=settings.jwt_issuer,
+                            services=settings.erasure_services,
+                            poll_seconds=settings.outbox_poll_seconds,
+                            max_backoff_seconds=settings.outbox_max_backoff_seconds,
+                        )
                     )
-                )
-                yield
-                tasks.cancel_scope.cancel()
+                    yield
+                    tasks.cancel_scope.cancel()
+            finally:
+                if (throttle := app.state.login_throttle) is not None:
+                    await throttle.aclose()
 
     return lifespan
 
@@ -90,10 +94,16 @@ def create_app(
     app.state.key_set = keys
     app.state.signing_key = keys.signing
     app.state.password_hash = PasswordHasher(
-        settings.argon2_time_cost, settings.argon2_memory_kib, settings.password_hash_concurrency
+        settings.argon2_time_cost,
+        settings.argon2_memory_kib,
+        settings.password_hash_concurrency,
+        parallelism=settings.argon2_parallelism,
+        nice=settings.password_hash_nice,
     )
     limit = settings.login_failure_limit
-    app.state.login_throttle = None if limit == "off" else LoginThrottle(limit)
+    app.state.login_throttle = (
+        None if limit == "off" else LoginThrottle(limit, settings.rate_limit_storage_url)
+    )
     app.state.email_sender = email_sender or make_email_sender(settings)
     app.state.jobs = DetachedJobs()
     return app

@@ -65,6 +65,18 @@ class PasswordResetToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+class ResetMail(Base):
+    """One row per email ``/forgot-password`` sent (a reset link, or "there is no account"),
+    for the hourly cap per address. The address is kept as a SHA-256 of its comparison key,
+    never in clear (most of them belong to nobody here); rows older than an hour are deleted."""
+
+    __tablename__ = "reset_mails"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    address_digest: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class RefreshToken(Base):
     """Opaque refresh tokens, stored as SHA-256. Each login starts a family (``family_id``, the
     ``sid`` of its access tokens); each refresh spends one token and adds the next. A spent

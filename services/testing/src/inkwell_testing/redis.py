@@ -10,6 +10,9 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import pytest
 
 HOST = "127.0.0.1"
 
@@ -58,3 +61,15 @@ def redis_server(host: str = HOST, start_timeout: float = 10.0) -> Iterator[str]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def redis_fixture() -> Any:
+    """A module-scoped fixture: a throwaway server for the module's tests, as its URL
+    (``redis_url = redis_fixture()`` in a test module)."""
+
+    @pytest.fixture(scope="module")
+    def redis_url() -> Iterator[str]:
+        with redis_server() as url:
+            yield url
+
+    return redis_url

@@ -3,8 +3,9 @@ cache and the circuit breaker sit in front of the upstream."""
 
 import asyncio
 import logging
+import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,19 +28,50 @@ logger = logging.getLogger(__name__)
 CITY_MAX_LENGTH = 100
 CITY_PUNCTUATION = frozenset(" .'\u2019-")  # U+2019: the typographic apostrophe
 CITY_RULE = (
-    "a city is 1 to 100 characters: letters of any script, spaces, hyphens, apostrophes and dots, "
-    "starting with a letter"
+    "a city is 1 to 100 characters: letters of any living script (those of Unicode's Basic "
+    "Multilingual Plane) with their accents, spaces, hyphens, apostrophes and dots, starting with "
+    "a letter"
 )
 
 
+def _bmp_class(accepts: Callable[[str], bool]) -> str:
+    """The Basic Multilingual Plane characters ``accepts`` takes, as the inside of a regex
+    character class spelled with ``\\uXXXX`` escapes only: read alike by Python's ``re`` and
+    by ECMA-262 (with or without the ``u`` flag), the dialect of JSON Schema's ``pattern``."""
+    ranges: list[str] = []
+    start: int | None = None
+    for code in range(0x10000 + 1):
+        taken = code < 0x10000 and not 0xD800 <= code <= 0xDFFF and accepts(chr(code))
+        if taken and start is None:
+            start = code
+        elif not taken and start is not None:
+            last = code - 1
+            ranges.append(f"\\u{start:04X}" + (f"-\\u{last:04X}" if last > start else ""))
+            start = None
+    return "".join(ranges)
+
+
+def _letter(ch: str) -> bool:
+    return ch.isalpha()  # Unicode Lu, Ll, Lt, Lm, Lo
+
+
+def _city_character(ch: str) -> bool:
+    return ch.isalpha() or ch in CITY_PUNCTUATION or unicodedata.category(ch).startswith("M")
+
+
+CITY_PATTERN = f"^[{_bmp_class(_letter)}][{_bmp_class(_city_character)}]*$"
+"""The city rule as a regex, in the dialect Python's ``re`` and ECMA-262 share: a letter, then
+letters, combining marks (Unicode M*) and the punctuation above, all from the Basic Multilingual
+Plane (every living script's letters; letters beyond it, historic scripts and rare ideographs,
+are refused: one rule both dialects read alike). The service enforces exactly this pattern, and
+the OpenAPI document states it (``pattern``), with ``CITY_MAX_LENGTH`` as ``maxLength``."""
+
+_CITY = re.compile(CITY_PATTERN)
+
+
 def is_valid_city(city: str) -> bool:
-    """Letters (``str.isalpha``: Unicode L*), combining marks, and the punctuation above."""
-    if not 1 <= len(city) <= CITY_MAX_LENGTH or not city[0].isalpha():
-        return False
-    return all(
-        ch.isalpha() or ch in CITY_PUNCTUATION or unicodedata.category(ch).startswith("M")
-        for ch in city
-    )
+    """Whether ``city`` matches :data:`CITY_PATTERN` whole and has at most 100 characters."""
+    return len(city) <= CITY_MAX_LENGTH and _CITY.fullmatch(city) is not None
 
 
 def _check_city(city: str) -> str:

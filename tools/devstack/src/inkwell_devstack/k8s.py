@@ -44,7 +44,8 @@ AUTH_KEYS_SECRET = "inkwell-auth-keys"
 INGRESS_NAMESPACE = "ingress-nginx"
 
 type Store = Storage | Literal["redis"]
-"""A registry storage kind, or ``redis`` (the gateway's shared rate limits)."""
+"""A registry storage kind, or ``redis`` (the shared rate limits: the gateway's per client,
+auth's failed logins per account)."""
 STORE_PORTS: dict[str, tuple[int, ...]] = {
     "postgres": (5432,),
     "mongo": (27017,),
@@ -93,7 +94,8 @@ def workloads(registry: Registry) -> list[Workload]:
             s.name,
             s.port(),
             s.module,
-            storage=s.storage,
+            # auth counts failed logins per account in the gateways' Redis (every replica alike)
+            storage=(*s.storage, "redis") if s.name == "auth" else s.storage,
             calls=tuple(dict.fromkeys((*(() if s.name == "auth" else ("auth",)), *s.calls))),
             third_party=s.third_party is not None,
         )

@@ -311,6 +311,8 @@ class Supervisor:
             env.update(cfg.service_env)
             return env
         service = registry[name]
+        if name == "auth" and cfg.redis:
+            env["RATE_LIMIT_STORAGE_URL"] = cfg.redis_url  # failed logins, per account
         if name == "auth":
             # Mail goes to the capture server (reset links point at this stack's gateway).
             env["EMAIL_BACKEND"] = "smtp"

@@ -7,6 +7,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from inkwell_runtime.settings import ServiceSettings
+from inkwell_runtime.windows import storage_url
 
 DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth"
 
@@ -34,8 +35,13 @@ class AuthSettings(ServiceSettings):
     """Accounts registered with these emails get the ``admin`` role."""
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    """Lanes (and native threads) of each new hash; existing hashes verify with their own."""
     login_failure_limit: str = "10/15minutes"
     """Failed logins allowed per account (``limits`` notation), then 429; ``off`` disables."""
+    rate_limit_storage_url: str | None = None
+    """Where failed logins are counted: ``redis://host:6379/0`` (or ``rediss://``, the gateways'
+    Redis) shares the count between every auth replica; unset, each counts in its own memory."""
     email_backend: Literal["log", "smtp"] = "log"
     """``log`` writes emails (reset tokens included) to the log: refused in production."""
     smtp_host: str = "127.0.0.1"
@@ -65,10 +71,18 @@ class AuthSettings(ServiceSettings):
 
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
+    password_hash_nice: int = Field(default=10, ge=0, le=19)
+    """How far below the event loop's CPU priority the hashing threads run (Linux ``nice``
+    steps; 0: the same priority)."""
 
     @property
     def password_reset_url(self) -> str:
         return f"{self.public_base_url.rstrip('/')}/reset-password"
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return storage_url(value)
 
     @field_validator("login_failure_limit")
     @classmethod

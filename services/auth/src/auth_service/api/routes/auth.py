@@ -176,11 +176,19 @@ async def forgot_password(
     settings: Settings,
 ) -> Message:
     """Always the same answer, at the same speed: all the work (finding the account, a token,
-    the email) happens in a detached task, for known and unknown addresses alike. An account
-    gets at most a few reset emails an hour; asking more often sends nothing more."""
+    the email) happens in a detached task, for known and unknown addresses alike: a known
+    address gets a reset link, an unknown one a note that it has no account. An address gets
+    at most a few such emails an hour; asking more often sends nothing more."""
     ttl = timedelta(minutes=settings.reset_token_expire_minutes)
     jobs.run(
-        background, issue_reset, sessions, mailer, str(body.email), ttl, settings.password_reset_url
+        background,
+        issue_reset,
+        sessions,
+        mailer,
+        str(body.email),
+        ttl,
+        settings.password_reset_url,
+        settings.public_base_url,
     )
     return Message(detail=FORGOT_PASSWORD_ACCEPTED)
 

@@ -8,7 +8,14 @@ from contracts.preferences import Units
 from contracts.weather import WeatherReport
 from inkwell_runtime.errors import UNAUTHORIZED, error_responses
 from weather_service.api.deps import BearerToken, CurrentClaims, Preferences, Weather
-from weather_service.weather import CITY_RULE, CityName, CityNotFound, is_valid_city
+from weather_service.weather import (
+    CITY_MAX_LENGTH,
+    CITY_PATTERN,
+    CITY_RULE,
+    CityName,
+    CityNotFound,
+    is_valid_city,
+)
 
 router = APIRouter(tags=["weather"])
 
@@ -55,7 +62,17 @@ async def weather_for_me(
 async def weather_for_city(
     claims: CurrentClaims,
     weather: Weather,
-    city: Annotated[CityName, Path(min_length=1, max_length=100, description=CITY_DESCRIPTION)],
+    city: Annotated[
+        CityName,
+        Path(
+            min_length=1,
+            max_length=CITY_MAX_LENGTH,
+            description=CITY_DESCRIPTION,
+            # Stated, not enforced here: CityName enforces it with a readable message (a
+            # pydantic pattern error would quote the whole pattern back).
+            json_schema_extra={"pattern": CITY_PATTERN},
+        ),
+    ],
     units: Annotated[Units, Query(description="°C and km/h (metric) or °F and mph")] = Units.metric,
 ) -> WeatherReport:
     """Current weather for a city (cached for `WEATHER_CACHE_SECONDS`)."""
