@@ -317,26 +317,6 @@ def test_a_page_with_a_missing_asset_says_which() -> None:
     assert page_status(site, "http://gw/nothing") == "not ready (404)"
 
 
-def test_make_dev_reads_dot_env_but_the_shell_wins(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env_file = tmp_path / ".env"
-    env_file.write_text(
-        "# comments and blank lines are fine\n\nLOG_LEVEL=DEBUG\n"
-        "INKWELL_TEST_ONLY_FROM_FILE='quoted value'\nINKWELL_TEST_SHELL=from-file\n"
-    )
-    monkeypatch.setenv("INKWELL_TEST_SHELL", "from-shell")
-    monkeypatch.delenv("LOG_LEVEL", raising=False)
-    monkeypatch.delenv("INKWELL_TEST_ONLY_FROM_FILE", raising=False)
-
-    added = dev.load_env_file(env_file)
-
-    assert added == ["LOG_LEVEL", "INKWELL_TEST_ONLY_FROM_FILE"]
-    assert os.environ["INKWELL_TEST_ONLY_FROM_FILE"] == "quoted value"
-    assert os.environ["INKWELL_TEST_SHELL"] == "from-shell"
-    assert dev.load_env_file(tmp_path / "missing.env") == []
-
-
 def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> None:
     from inkwell_devstack.stack import proxy_header_args
 
