@@ -178,6 +178,7 @@ build_images
 phase up
 STACK_UP=1
 stack_up
+check_hardening
 
 # ------------------------------------------------------------------ 6. e2e
 phase e2e
