@@ -77,9 +77,10 @@ USER 10001:10001
 EXPOSE ${PORT}
 # HEALTH_PATH: /readyz for a service (its own dependencies: database, Mongo, S3, ...); the
 # gateway's compose build passes /healthz (it stays healthy while one service is down).
-# Every second while starting, every 30 s after. python, not curl: slim images have no curl.
-# Any answer but 2xx/3xx raises, so exits non-zero.
-HEALTHCHECK --interval=30s --timeout=4s --start-period=120s --start-interval=1s --retries=3 \
+# docker-compose.yml adds a check every second while starting (start_interval: an engine option
+# of Docker 25+, so not here). python, not curl: slim images have no curl. Any answer but
+# 2xx/3xx raises, so exits non-zero.
+HEALTHCHECK --interval=30s --timeout=4s --start-period=120s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request as u; u.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}{os.environ['HEALTH_PATH']}\", timeout=3)"]
 # exec: the server is PID 1 and gets SIGTERM from `docker stop` (a graceful shutdown).
 # inkwell_runtime.serve configures logging from the environment, then runs uvicorn on APP.

@@ -4,7 +4,9 @@
 # the build (stand-ins cached like pulled images), `up --wait`, and the e2e suite's settings.
 # Needs: output.sh, ROOT, CACHE_DIR, LOG_DIR, BASE_KEY.
 
-COMPOSE_FILES=(-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env)
+# the stack, its stores published for the suite, the stand-ins; engine_compat may add one more
+FILES=(docker-compose.yml deploy/compose.ports.yml deploy/airgapped/compose.yml)
+COMPOSE_FILES=()
 STANDINS=(postgres mongo localstack redis)
 COMPOSE_PROJECT=""
 
@@ -12,6 +14,21 @@ COMPOSE_PROJECT=""
 project_name() {
   local suffix=${1##*.}
   printf 'inkwell-e2e-airgapped-%s\n' "$(tr '[:upper:]' '[:lower:]' <<<"$suffix")"
+}
+
+# An engine older than Docker 25 (API 1.44), such as Debian 12's docker.io, cannot take the
+# healthchecks' start_interval: deploy/compose.docker-pre25.yml drops it there.
+engine_compat() {
+  local api
+  api=$(docker version --format '{{.Server.APIVersion}}') || die "docker version failed"
+  if [ "$api" != 1.44 ] && printf '%s\n1.44\n' "$api" | sort -V -C; then
+    FILES=("${FILES[@]:0:2}" deploy/compose.docker-pre25.yml "${FILES[@]:2}")
+    log "engine API $api (< 1.44): adding deploy/compose.docker-pre25.yml (no start_interval)"
+  fi
+  local file
+  COMPOSE_FILES=()
+  for file in "${FILES[@]}"; do COMPOSE_FILES+=(-f "$file"); done
+  COMPOSE_FILES+=(--env-file deploy/e2e.env)
 }
 
 # (9>&-: the run lock is run.sh's; a compose left behind by a killed run must not hold it)
@@ -112,7 +129,8 @@ check_hardening() {
 export_e2e_settings() {
   export E2E_STACK=compose
   export E2E_COMPOSE_PROJECT=$COMPOSE_PROJECT
-  export E2E_COMPOSE_FILES=docker-compose.yml,deploy/compose.ports.yml,deploy/airgapped/compose.yml
+  E2E_COMPOSE_FILES=$(IFS=,; printf '%s' "${FILES[*]}")
+  export E2E_COMPOSE_FILES
   export E2E_COMPOSE_ENV_FILE=deploy/e2e.env
   export E2E_COMPOSE_KEEP=1 # run.sh tears down (and keeps the logs when something failed)
   export E2E_S3_ENDPOINT=http://127.0.0.1:$INKWELL_S3_PORT
