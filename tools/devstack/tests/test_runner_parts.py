@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.registry import REGISTRY
 from inkwell_devstack import dev
 from inkwell_devstack.config import ConfigError, StackConfig, layout
 from inkwell_devstack.errors import AlreadyRunning
@@ -143,6 +144,18 @@ def test_each_service_is_wired_to_the_others() -> None:
         for name, child in supervisor.children.items()
         if name in {"auth", "content", "preferences", "media", "weather", "gateway"}
     )
+
+
+def test_served_children_read_no_dot_env_of_their_own() -> None:
+    """make dev read the root's .env into its own environment (the children inherit it); the
+    e2e suite's stacks must not see a developer's .env at all."""
+    supervisor = Supervisor(dev_config())
+    supervisor.plan()
+    served = [c for c in supervisor.children.values() if "inkwell_runtime.serve" in c.argv]
+    assert {c.name for c in served} >= {*REGISTRY.names, "gateway"}
+    for child in served:
+        at = child.argv.index("--env-file")
+        assert child.argv[at + 1] == "", child.name
 
 
 def test_auth_mails_the_capture_server_and_erases_through_the_services() -> None:
