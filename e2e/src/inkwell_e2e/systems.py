@@ -278,7 +278,9 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
             kind="compose",
             gateway_url=gateway_url,
             control=ComposeControl(compose.compose_command_property, root, gateway_url),
-            stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "0") == "1",
+            # docker-compose.yml mounts one key set (the jwt_keys secret): a token issued
+            # before an auth restart still verifies after it; 0 for a stack without one
+            stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "1") == "1",
             stores=stores_from_env(env, COMPOSE_DEFAULTS),
         )
     finally:
