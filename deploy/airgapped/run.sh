@@ -164,6 +164,7 @@ base_image
 
 # ------------------------------------------------------------------ 4. build
 phase build
+engine_compat
 choose_ports
 # the e2e settings (weather from the stub, no login rate limit, ...), also for the suite's own
 # compose commands (its outage tests stop and start services)
@@ -178,6 +179,7 @@ build_images
 phase up
 STACK_UP=1
 stack_up
+check_hardening
 
 # ------------------------------------------------------------------ 6. e2e
 phase e2e

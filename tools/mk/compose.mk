@@ -16,7 +16,8 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --profile observability" \
 	"-f docker-compose.yml --env-file deploy/observability.env" \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
-	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
+	"-f docker-compose.yml -f deploy/compose.ports.yml --env-file deploy/e2e.env" \
+	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
 
 .PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped
 
@@ -28,7 +29,7 @@ lint-docker: ## static checks: compose config for every profile, hadolint, shell
 	done
 	$(HADOLINT) $(DOCKERFILES)
 	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources $(SHELL_SCRIPTS)
-	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/airgapped/compose.yml
+	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/compose.ports.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 compose-up: ## docker compose up --build --wait: the whole system on http://127.0.0.1:8000

@@ -4,7 +4,9 @@
 # the build (stand-ins cached like pulled images), `up --wait`, and the e2e suite's settings.
 # Needs: output.sh, ROOT, CACHE_DIR, LOG_DIR, BASE_KEY.
 
-COMPOSE_FILES=(-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env)
+# the stack, its stores published for the suite, the stand-ins; engine_compat may add one more
+FILES=(docker-compose.yml deploy/compose.ports.yml deploy/airgapped/compose.yml)
+COMPOSE_FILES=()
 STANDINS=(postgres mongo localstack redis)
 COMPOSE_PROJECT=""
 
@@ -14,11 +16,27 @@ project_name() {
   printf 'inkwell-e2e-airgapped-%s\n' "$(tr '[:upper:]' '[:lower:]' <<<"$suffix")"
 }
 
+# An engine older than Docker 25 (API 1.44), such as Debian 12's docker.io, cannot take the
+# healthchecks' start_interval: deploy/compose.docker-pre25.yml drops it there.
+engine_compat() {
+  local api
+  api=$(docker version --format '{{.Server.APIVersion}}') || die "docker version failed"
+  if [ "$api" != 1.44 ] && printf '%s\n1.44\n' "$api" | sort -V -C; then
+    FILES=("${FILES[@]:0:2}" deploy/compose.docker-pre25.yml "${FILES[@]:2}")
+    log "engine API $api (< 1.44): adding deploy/compose.docker-pre25.yml (no start_interval)"
+  fi
+  local file
+  COMPOSE_FILES=()
+  for file in "${FILES[@]}"; do COMPOSE_FILES+=(-f "$file"); done
+  COMPOSE_FILES+=(--env-file deploy/e2e.env)
+}
+
 # (9>&-: the run lock is run.sh's; a compose left behind by a killed run must not hold it)
 compose() { docker compose -p "$COMPOSE_PROJECT" "${COMPOSE_FILES[@]}" "$@" 9>&-; }
 
-# Host ports: BASE, +9, +10, +11, +12 must all be free on 127.0.0.1 (the next free range of 100
-# is tried unless AIRGAPPED_PORT_BASE was given). Exports the INKWELL_*_PORT of docker-compose.yml.
+# Host ports: BASE, +9, +10, +11, +12, +13, +14 must all be free on 127.0.0.1 (the next free range
+# of 100 is tried unless AIRGAPPED_PORT_BASE was given). Exports the INKWELL_*_PORT of
+# docker-compose.yml and deploy/compose.ports.yml.
 ports_free() {
   "$ROOT/.venv/bin/python" - "$@" <<'PY'
 import socket, sys
@@ -37,7 +55,7 @@ choose_ports() {
   local start=${AIRGAPPED_PORT_BASE:-28000} base attempt
   for attempt in $(seq 0 9); do
     base=$((start + 100 * attempt))
-    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)) $((base + 14)); then break; fi
+    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)) $((base + 13)) $((base + 14)); then break; fi
     [ -z "${AIRGAPPED_PORT_BASE:-}" ] && [ "$attempt" -lt 9 ] ||
       die "no free ports at $base..$((base + 14)): set AIRGAPPED_PORT_BASE to a free range"
   done
@@ -46,6 +64,7 @@ choose_ports() {
   export INKWELL_S3_PORT=$((base + 10))
   export INKWELL_MONGO_PORT=$((base + 11))
   export INKWELL_POSTGRES_PORT=$((base + 12))
+  export INKWELL_REDIS_PORT=$((base + 13))
   export INKWELL_MAIL_PORT=$((base + 14))
 }
 
@@ -90,19 +109,38 @@ stack_up() {
   log "gateway: $GATEWAY_URL (compose project $COMPOSE_PROJECT)"
 }
 
+# docker-compose.yml's hardening, as the engine applied it (docker inspect of every container of
+# the run, the one-shot migrations included): a read-only root, no capabilities,
+# no-new-privileges, memory/CPU/pids limits and rotated logs. The policy tests check the file;
+# this checks that the engine did what it says.
+check_hardening() {
+  local format='{{.Name}} {{.HostConfig.ReadonlyRootfs}} {{json .HostConfig.CapDrop}} {{json .HostConfig.SecurityOpt}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{json .HostConfig.PidsLimit}} {{index .HostConfig.LogConfig.Config "max-size"}}'
+  local report
+  # shellcheck disable=SC2046 # one id per word
+  report=$(docker inspect --format "$format" $(compose ps -aq)) || die "docker inspect failed"
+  printf '%s\n' "$report" | awk '{ printf "  %s read-only=%s cap_drop=%s security_opt=%s memory=%s cpus=%s pids=%s log max-size=%s\n", $1, $2, $3, $4, $5, $6 / 1e9, $7, $8 }'
+  if printf '%s\n' "$report" | awk '!($2 == "true" && $3 ~ /"ALL"/ && $4 ~ /no-new-privileges/ && $5 > 0 && $6 > 0 && $7 > 0 && $8 != "") { bad = 1 } END { exit !bad }'; then
+    die "a container is not hardened as docker-compose.yml says (above)"
+  fi
+  log "every container: read-only root, no capabilities, no-new-privileges, limits, rotated logs"
+}
+
 # what the e2e suite needs to find this stack (and its stores)
 export_e2e_settings() {
   export E2E_STACK=compose
   export E2E_COMPOSE_PROJECT=$COMPOSE_PROJECT
-  export E2E_COMPOSE_FILES=docker-compose.yml,deploy/airgapped/compose.yml
+  E2E_COMPOSE_FILES=$(IFS=,; printf '%s' "${FILES[*]}")
+  export E2E_COMPOSE_FILES
   export E2E_COMPOSE_ENV_FILE=deploy/e2e.env
   export E2E_COMPOSE_KEEP=1 # run.sh tears down (and keeps the logs when something failed)
   export E2E_S3_ENDPOINT=http://127.0.0.1:$INKWELL_S3_PORT
   export E2E_S3_BUCKET=inkwell-media
   export E2E_MONGO_URL="mongodb://127.0.0.1:$INKWELL_MONGO_PORT/?directConnection=true"
   export E2E_MONGO_DATABASE=inkwell
-  export E2E_AUTH_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_auth
-  export E2E_CONTENT_DATABASE_URL=postgresql+asyncpg://postgres:postgres@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_content
+  local password # the compose secret (development default)
+  password=$(cat "${INKWELL_SECRETS_DIR:-deploy/secrets/dev}/database_password")
+  export E2E_AUTH_DATABASE_URL=postgresql+asyncpg://postgres:$password@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_auth
+  export E2E_CONTENT_DATABASE_URL=postgresql+asyncpg://postgres:$password@127.0.0.1:$INKWELL_POSTGRES_PORT/inkwell_content
   export E2E_WEATHER_STUB_URL=http://127.0.0.1:$INKWELL_WEATHER_STUB_PORT
   export E2E_MAIL_URL=http://127.0.0.1:$INKWELL_MAIL_PORT
 }

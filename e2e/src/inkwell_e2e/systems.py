@@ -186,14 +186,18 @@ COMPOSE_DEFAULTS = {
     "E2E_S3_BUCKET": "inkwell-media",
     "E2E_MONGO_URL": "mongodb://127.0.0.1:27017/?directConnection=true",
     "E2E_MONGO_DATABASE": "inkwell",
-    "E2E_AUTH_DATABASE_URL": "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_auth",
+    # the password: docker-compose.yml's development secret (deploy/secrets/dev/database_password)
+    "E2E_AUTH_DATABASE_URL": (
+        "postgresql+asyncpg://postgres:inkwell-insecure-dev-only@127.0.0.1:55432/inkwell_auth"
+    ),
     "E2E_CONTENT_DATABASE_URL": (
-        "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/inkwell_content"
+        "postgresql+asyncpg://postgres:inkwell-insecure-dev-only@127.0.0.1:55432/inkwell_content"
     ),
     "E2E_WEATHER_STUB_URL": "http://127.0.0.1:8009",
     "E2E_MAIL_URL": "http://127.0.0.1:8025",
 }
 COMPOSE_ENV_FILE = "deploy/e2e.env"
+COMPOSE_FILES = "docker-compose.yml,deploy/compose.ports.yml"
 EXTERNAL_DEFAULTS = {
     # What `make dev` uses on its conventional ports.
     "E2E_S3_ENDPOINT": "http://127.0.0.1:4566",
@@ -253,7 +257,8 @@ def compose_for_tests(project: str, **options: object) -> "DockerCompose":
 def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
     root = find_root()
     project = compose_project(env)
-    files = [f.strip() for f in env.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(",")]
+    # the stores published (deploy/compose.ports.yml): the suite checks what landed in them
+    files = [f.strip() for f in env.get("E2E_COMPOSE_FILES", COMPOSE_FILES).split(",")]
     env_file = env.get("E2E_COMPOSE_ENV_FILE", COMPOSE_ENV_FILE)
     compose = compose_for_tests(
         project,
@@ -273,7 +278,9 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
             kind="compose",
             gateway_url=gateway_url,
             control=ComposeControl(compose.compose_command_property, root, gateway_url),
-            stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "0") == "1",
+            # docker-compose.yml mounts one key set (the jwt_keys secret): a token issued
+            # before an auth restart still verifies after it; 0 for a stack without one
+            stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "1") == "1",
             stores=stores_from_env(env, COMPOSE_DEFAULTS),
         )
     finally:

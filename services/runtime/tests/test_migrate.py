@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -40,6 +42,24 @@ def test_main_usage_errors(
     assert migrate.main(["auth_service"]) == 2
     err = capsys.readouterr().err
     assert "usage" in err and "DATABASE_URL is not set" in err
+
+
+def test_main_fills_in_the_password_from_database_password_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compose's migration containers: the URL holds no password, a mounted secret does."""
+    upgraded: list[tuple[str, str]] = []
+    monkeypatch.setattr(migrate, "upgrade", lambda package, url: upgraded.append((package, url)))
+    (tmp_path / "pw").write_text("s3cret\n")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@postgres:5432/inkwell_auth")
+    monkeypatch.setenv("DATABASE_PASSWORD_FILE", str(tmp_path / "pw"))
+    monkeypatch.delenv("DATABASE_PASSWORD", raising=False)
+
+    assert migrate.main(["auth_service"]) == 0
+
+    assert upgraded == [
+        ("auth_service", "postgresql+asyncpg://postgres:s3cret@postgres:5432/inkwell_auth")
+    ]
 
 
 def test_alembic_config_escapes_percent_signs() -> None:

@@ -2,11 +2,23 @@
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inkwell_runtime import serve
+from inkwell_runtime.settings import ServiceSettings
+
+
+@pytest.fixture(autouse=True)
+def _no_dot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve.main reads ``.env`` in the working directory: here, an empty folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENV_FILE", raising=False)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +78,55 @@ def test_the_gateway_gets_its_edge_protocol_and_trusts_no_proxy_unless_told(
     assert (served["http"], served["proxy_headers"]) == ("gateway.edge:EdgeProtocol", False)
     serve.main(["gateway.main:create_app", "--forwarded-allow-ips", "10.0.0.5", "--http", "h11"])
     assert (served["forwarded_allow_ips"], served["http"]) == ("10.0.0.5", "h11")
+
+
+def served_process(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m inkwell_runtime.serve`` in ``cwd``, serving a factory that does not exist:
+    it stops right after its settings are read (or refused), serving nothing."""
+    environ = {k: v for k, v in os.environ.items() if k not in {"ENV_FILE", "MAX_JSON_DEPTH"}}
+    return subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-m", "inkwell_runtime.serve", "no_such_module:create_app", *args],
+        cwd=cwd,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+BAD_DOT_ENV = "# a developer's .env, with a mistake\nMAX_JSON_DEPTH=not-a-number\n"
+
+
+def test_a_dot_env_reaches_a_served_process_but_never_the_suites_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(BAD_DOT_ENV)
+    monkeypatch.delenv("MAX_JSON_DEPTH", raising=False)
+
+    # what a test builds: the .env in the working directory changes nothing
+    assert ServiceSettings().max_json_depth == 32
+
+    # a served process reads it, and refuses the bad value by name before serving anything
+    refused = served_process(tmp_path)
+    assert refused.returncode != 0
+    assert "1 setting(s) from .env: MAX_JSON_DEPTH" in refused.stderr
+    assert "max_json_depth" in refused.stderr
+
+
+def test_the_environment_wins_over_dot_env_and_env_file_chooses_or_disables_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text(BAD_DOT_ENV)
+    (tmp_path / "good.env").write_text("MAX_JSON_DEPTH=8\n")
+
+    for result in (
+        served_process(tmp_path, MAX_JSON_DEPTH="16"),  # the environment wins
+        served_process(tmp_path, "--env-file", ""),  # none read
+        served_process(tmp_path, ENV_FILE=""),
+        served_process(tmp_path, ENV_FILE="good.env"),
+    ):
+        # past the settings: uvicorn then fails to import the factory
+        assert "max_json_depth" not in result.stderr, result.stderr
+        assert "no_such_module" in result.stderr, result.stderr
+    assert "1 setting(s) from good.env: MAX_JSON_DEPTH" in result.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.registry import REGISTRY
 from inkwell_devstack import dev
 from inkwell_devstack.config import ConfigError, StackConfig, layout
 from inkwell_devstack.errors import AlreadyRunning
@@ -143,6 +144,18 @@ def test_each_service_is_wired_to_the_others() -> None:
         for name, child in supervisor.children.items()
         if name in {"auth", "content", "preferences", "media", "weather", "gateway"}
     )
+
+
+def test_served_children_read_no_dot_env_of_their_own() -> None:
+    """make dev read the root's .env into its own environment (the children inherit it); the
+    e2e suite's stacks must not see a developer's .env at all."""
+    supervisor = Supervisor(dev_config())
+    supervisor.plan()
+    served = [c for c in supervisor.children.values() if "inkwell_runtime.serve" in c.argv]
+    assert {c.name for c in served} >= {*REGISTRY.names, "gateway"}
+    for child in served:
+        at = child.argv.index("--env-file")
+        assert child.argv[at + 1] == "", child.name
 
 
 def test_auth_mails_the_capture_server_and_erases_through_the_services() -> None:
@@ -317,26 +330,6 @@ def test_a_page_with_a_missing_asset_says_which() -> None:
     site = _site({"/": DOCS_PAGE.format(css="/app.css", js="/app.js"), "/app.css": ""})
     assert page_status(site, "http://gw/") == "asset missing (404: http://gw/app.js)"
     assert page_status(site, "http://gw/nothing") == "not ready (404)"
-
-
-def test_make_dev_reads_dot_env_but_the_shell_wins(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env_file = tmp_path / ".env"
-    env_file.write_text(
-        "# comments and blank lines are fine\n\nLOG_LEVEL=DEBUG\n"
-        "INKWELL_TEST_ONLY_FROM_FILE='quoted value'\nINKWELL_TEST_SHELL=from-file\n"
-    )
-    monkeypatch.setenv("INKWELL_TEST_SHELL", "from-shell")
-    monkeypatch.delenv("LOG_LEVEL", raising=False)
-    monkeypatch.delenv("INKWELL_TEST_ONLY_FROM_FILE", raising=False)
-
-    added = dev.load_env_file(env_file)
-
-    assert added == ["LOG_LEVEL", "INKWELL_TEST_ONLY_FROM_FILE"]
-    assert os.environ["INKWELL_TEST_ONLY_FROM_FILE"] == "quoted value"
-    assert os.environ["INKWELL_TEST_SHELL"] == "from-shell"
-    assert dev.load_env_file(tmp_path / "missing.env") == []
 
 
 def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> None:

@@ -38,7 +38,7 @@ def make_email_sender(settings: AuthSettings) -> EmailSender:
 
 def auth_lifespan(settings: AuthSettings) -> Lifespan:
     """The database, and the erasure outbox worker beside the requests."""
-    database = database_lifespan(settings.database_url)
+    database = database_lifespan(settings.database_dsn)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

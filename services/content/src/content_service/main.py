@@ -23,7 +23,7 @@ def create_app(
         ),
         routers=[posts.router, internal.router],
         readiness_checks={"database": database_ready},
-        lifespan=database_lifespan(settings.database_url),
+        lifespan=database_lifespan(settings.database_dsn),
         token_verifier=token_verifier,
     )
 

@@ -6,8 +6,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from pydantic import SecretStr
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from inkwell_runtime.errors import ServiceUnavailable
+from inkwell_runtime.settings import ServiceSettings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -26,6 +29,33 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 """Constraint names every service's metadata uses, so migrations name them predictably."""
+
+
+def with_password(url: str, password: SecretStr | None) -> str:
+    """``url`` with ``password`` in it (unchanged when there is none)."""
+    if password is None:
+        return url
+    return (
+        make_url(url)
+        .set(password=password.get_secret_value())
+        .render_as_string(hide_password=False)
+    )
+
+
+class DatabaseSettings(ServiceSettings):
+    """A service on PostgreSQL: ``DATABASE_URL``, and its password apart from it.
+
+    ``DATABASE_PASSWORD`` (or ``DATABASE_PASSWORD_FILE``, a mounted secret) fills in the URL's
+    password, so the URL itself holds none and can sit in plain configuration.
+    """
+
+    database_url: str
+    database_password: SecretStr | None = None
+
+    @property
+    def database_dsn(self) -> str:
+        """What the engine connects with: the URL with the password filled in."""
+        return with_password(self.database_url, self.database_password)
 
 
 Reader = AsyncConnection | AsyncSession

@@ -1,5 +1,8 @@
 """Run a service's migrations: ``python -m inkwell_runtime.migrate auth_service [DATABASE_URL]``.
 
+The URL's password may come apart from it, as for the services: ``DATABASE_PASSWORD`` or
+``DATABASE_PASSWORD_FILE`` (``inkwell_runtime.db.DatabaseSettings``).
+
 Creates the database when it is missing, then upgrades it to head. Used by ``make dev`` and
 by the compose ``migrate`` step before the services start.
 
@@ -21,6 +24,12 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from inkwell_runtime.db import DatabaseSettings, with_password
+
+
+class MigrateSettings(DatabaseSettings):
+    database_url: str = ""
 
 
 def alembic_config(package: str, url: str) -> Config:
@@ -90,10 +99,12 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    url = argv[1] if len(argv) > 1 else os.environ.get("DATABASE_URL")
+    settings = MigrateSettings()  # DATABASE_URL, DATABASE_PASSWORD or DATABASE_PASSWORD_FILE
+    url = argv[1] if len(argv) > 1 else settings.database_url
     if not url:
         print("DATABASE_URL is not set and no URL was given", file=sys.stderr)
         return 2
+    url = with_password(url, settings.database_password)
     if wait:
         timeout = float(os.environ.get("MIGRATE_WAIT_SECONDS", "300"))
         if not asyncio.run(wait_for_head(argv[0], url, timeout)):

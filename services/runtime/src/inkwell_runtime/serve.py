@@ -5,16 +5,24 @@
 Logging is the process's, not the app's: it is configured here once, from the settings every
 service shares (``LOG_LEVEL``, ``LOG_JSON``), and uvicorn is told to leave it alone, so its own
 lines are JSON lines with the request id like every other.
+
+Before anything reads a setting, the process reads ``--env-file`` (default ``$ENV_FILE``, else
+``.env`` in the working directory; ``--env-file ''`` reads none) into its environment: the
+variables the environment does not set already (``inkwell_runtime.settings.load_env_file``, the
+same rule as ``make dev``). Only a served process does this: test suites build settings
+without any ``.env``.
 """
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 
 from inkwell_runtime.logging import configure_logging
-from inkwell_runtime.settings import ServiceSettings
+from inkwell_runtime.settings import ServiceSettings, load_env_file
 
 
 def service_name(factory: str) -> str:
@@ -50,7 +58,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=None,
         help="proxies trusted for X-Forwarded-* (default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)",
     )
+    parser.add_argument(
+        "--env-file",
+        default=os.environ.get("ENV_FILE", ".env"),
+        help="variables the environment does not set yet (default: $ENV_FILE, else .env in "
+        "the working directory; '' reads none)",
+    )
     args = parser.parse_args(argv)
+    if args.env_file and (added := load_env_file(Path(args.env_file))):
+        print(f"{len(added)} setting(s) from {args.env_file}: {', '.join(added)}", file=sys.stderr)
     settings = ServiceSettings()
     configure_logging(
         args.name or service_name(args.factory), settings.log_level, json=settings.log_json

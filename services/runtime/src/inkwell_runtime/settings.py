@@ -1,14 +1,78 @@
-"""Settings every service shares, read from the environment with pydantic-settings."""
+"""Settings every service shares, read from the environment with pydantic-settings.
 
+Where a setting comes from, first found wins:
+
+1. the environment: ``NAME=value``;
+2. a file named by ``NAME_FILE`` (a compose or Kubernetes secret: ``DATABASE_PASSWORD_FILE=
+   /run/secrets/database_password``), its content without the trailing newline; setting both
+   ``NAME`` and ``NAME_FILE`` is an error;
+3. the field's default.
+
+No ``.env`` is read here: a settings object built in a test never sees a developer's ``.env``.
+A served process reads one (``python -m inkwell_runtime.serve --env-file``, default ``.env`` in
+its working directory) into its environment before the app builds its settings.
+"""
+
+import os
 from enum import StrEnum
-from typing import Self
+from pathlib import Path
+from typing import Any, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from inkwell_runtime.guard import GuardLimits
 
 MIB = 1024 * 1024
+
+DEV_ONLY_MARKER = "insecure-dev-only"
+"""Committed development secrets (``deploy/secrets/dev/``) carry this in their value or key id:
+a setting holding it is a development default, which production refuses."""
+
+
+def load_env_file(path: Path) -> list[str]:
+    """Put the variables of ``path`` (a ``.env``) that the environment does not set already
+    into it (the environment wins); their names. A missing file adds nothing.
+
+    ``make dev`` and ``python -m inkwell_runtime.serve`` call this as their process starts (the
+    services they start inherit the result); settings objects never read a ``.env`` themselves.
+    """
+    if not path.is_file():
+        return []
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    added = [name for name in values if name not in os.environ]
+    os.environ.update({name: values[name] for name in added})
+    return added
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """``NAME_FILE=<path>``: setting ``NAME`` is the file's content (trailing newline dropped)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(f"{field_name.upper()}_FILE")
+        return path, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            path, _, _ = self.get_field_value(field, name)
+            if not path:
+                continue
+            env = name.upper()
+            if env in os.environ:
+                raise SettingsError(f"both {env} and {env}_FILE are set: set one of them")
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n")
+            except OSError as exc:
+                raise SettingsError(f"{env}_FILE={path}: {exc.strerror}") from exc
+        return values
 
 
 class Environment(StrEnum):
@@ -24,7 +88,19 @@ class ServiceSettings(BaseSettings):
     :meth:`insecure_defaults`; in production the service refuses to start with any of them.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    # hide_input_in_errors: a refused setting is named, never echoed (it may be a secret)
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, hide_input_in_errors=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, FileSecretsSource(settings_cls))
 
     environment: Environment = Environment.development
     log_level: str = "INFO"
@@ -55,10 +131,21 @@ class ServiceSettings(BaseSettings):
         """Names of settings that still hold a development-only default."""
         return []
 
+    def dev_only_values(self) -> list[str]:
+        """Settings holding a committed development secret (their value has the marker)."""
+        found = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, str) and DEV_ONLY_MARKER in value:
+                found.append(name)
+        return found
+
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Self:
         if self.environment is Environment.production:
-            insecure = self.insecure_defaults()
+            insecure = list(dict.fromkeys(self.insecure_defaults() + self.dev_only_values()))
             if insecure:
                 names = ", ".join(name.upper() for name in insecure)
                 raise ValueError(

@@ -13,21 +13,18 @@ repository's root (copy ``.env.example``) adds the variables the shell does not 
 """
 
 import argparse
-import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
-
-from dotenv import dotenv_values
 
 from inkwell_devstack.config import ConfigError, StackConfig, find_root
 from inkwell_devstack.errors import Interrupted, StackError
 from inkwell_devstack.processes import log_tail
 from inkwell_devstack.report import format_table
 from inkwell_devstack.stack import Supervisor
+from inkwell_runtime.settings import load_env_file
 
 WATCH_SECONDS = 0.5
 
@@ -57,17 +54,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="start empty: drop the auth and content databases and the Mongo data first",
     )
     return parser.parse_args(argv)
-
-
-def load_env_file(path: Path) -> list[str]:
-    """Variables from ``path`` (``.env``) that the environment does not set already: the
-    shell wins. The services started get them too (they inherit this environment)."""
-    if not path.is_file():
-        return []
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
-    added = [name for name in values if name not in os.environ]
-    os.environ.update({name: values[name] for name in added})
-    return added
 
 
 def main(argv: Sequence[str] | None = None) -> int:

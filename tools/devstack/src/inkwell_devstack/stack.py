@@ -228,6 +228,10 @@ class Supervisor:
             str(cfg.ports[name]),
             "--timeout-graceful-shutdown",
             "5",
+            # no .env of its own: `make dev` read the root's into this environment already, and
+            # the e2e suite's stacks must not see a developer's
+            "--env-file",
+            "",
             *proxy_header_args(name, env),
         ]
         url = cfg.url(name)

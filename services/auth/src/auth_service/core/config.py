@@ -6,13 +6,14 @@ from typing import Literal, Self
 from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from inkwell_runtime.settings import ServiceSettings
+from inkwell_runtime.db import DatabaseSettings
+from inkwell_runtime.settings import DEV_ONLY_MARKER
 from inkwell_runtime.windows import storage_url
 
 DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth"
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(DatabaseSettings):
     database_url: str = DEV_DATABASE_URL
     jwt_private_key: SecretStr | None = None
     """PEM of one RSA signing key. With no key at all (development/test only): an ephemeral
@@ -109,6 +110,10 @@ class AuthSettings(ServiceSettings):
         insecure = []
         if not self.has_keys:
             insecure.append("jwt_private_key")
+        if self.jwt_keys_dir is not None and any(
+            DEV_ONLY_MARKER in path.name for path in self.jwt_keys_dir.glob("*.pem")
+        ):
+            insecure.append("jwt_keys_dir")  # the committed key of deploy/secrets/dev/
         if self.database_url == DEV_DATABASE_URL:
             insecure.append("database_url")
         if self.email_backend == "log":
