@@ -381,10 +381,14 @@ class CognitoProvider:
         user = await accounts.claim_reset(session, token, new_password)
         if user is None:
             return False
-        await self.pool.admin(
-            "admin_set_user_password", user.username, Password=new_password, Permanent=True
-        )
-        await self.pool.admin("admin_user_global_sign_out", user.username)
+        try:
+            await self.pool.admin(
+                "admin_set_user_password", user.username, Password=new_password, Permanent=True
+            )
+            await self.pool.admin("admin_user_global_sign_out", user.username)
+        except Exception:  # refused (422) or unavailable (503): the link stays good
+            await session.rollback()
+            raise
         await session.commit()
         return True
 
