@@ -346,3 +346,69 @@ def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> No
         "10.0.0.5",
     ]
     assert proxy_header_args("auth", {}) == []
+
+
+def test_cognito_on_request_adds_moto_as_the_pool() -> None:
+    supervisor = Supervisor(dev_config(INKWELL_COGNITO="1"))
+    supervisor.plan()
+    cognito = supervisor.children["cognito"]
+    assert cognito.argv[1:] == ["-m", "moto.server", "-H", "127.0.0.1", "-p", "4571"]
+    assert dev.parse_args(["--cognito"]).cognito is True
+    plain = Supervisor(dev_config())
+    plain.plan()
+    assert "cognito" not in plain.children
+    assert StackConfig.from_env({"E2E_COGNITO": "1"}, profile="e2e", root=ROOT).cognito
+
+
+@pytest.mark.anyio
+async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() -> None:
+    """The pool on a real moto server; each child's environment, read as its settings, verifies
+    the access token of a user of that pool."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from inkwell_devstack.cognito import REGION, create_pool
+    from inkwell_runtime.jwks import RemoteJWKS
+    from inkwell_runtime.jwt import CognitoTokenVerifier
+    from inkwell_runtime.settings import ServiceSettings
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        supervisor = Supervisor(dev_config(INKWELL_COGNITO="1"))
+        supervisor.plan()
+        pool = create_pool(f"http://{host}:{port}")
+        supervisor._use_cognito(pool)
+        idp = boto3.client(
+            "cognito-idp",
+            region_name=REGION,
+            endpoint_url=pool.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106
+        )
+        idp.sign_up(ClientId=pool.client_id, Username="dora", Password="a long passphrase")
+        idp.admin_confirm_sign_up(UserPoolId=pool.pool_id, Username="dora")
+        token = idp.initiate_auth(
+            ClientId=pool.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "dora", "PASSWORD": "a long passphrase"},
+        )["AuthenticationResult"]["AccessToken"]
+        auth_env = supervisor.children["auth"].env
+        assert auth_env["COGNITO_ENDPOINT_URL"] == pool.endpoint
+        assert auth_env["COGNITO_REVOKE_TOKENS"] == "false"
+        for name in ("content", "preferences", "media", "weather"):
+            env = supervisor.children[name].env
+            assert "COGNITO_ENDPOINT_URL" not in env  # only auth calls Cognito's API
+            settings = ServiceSettings(
+                **{k.lower(): v for k, v in env.items() if k.startswith(("AUTH_P", "COGNITO_"))}
+            )
+            async with httpx.AsyncClient() as client:
+                verifier = CognitoTokenVerifier(
+                    RemoteJWKS(settings.cognito_keys_url, client),
+                    issuer=settings.cognito_token_issuer,
+                    audience=str(settings.cognito_client_id),
+                )
+                assert (await verifier.verify(token)).username == "dora"
+    finally:
+        server.stop()

@@ -198,7 +198,7 @@ def workflow(registry: Registry) -> str:
       - run: make test-${{{{ matrix.suite }}}}"""
             )
             continue
-        needs_postgres = step.name in ("e2e", "fuzz")
+        needs_postgres = step.name in ("e2e", "e2e-cognito", "fuzz")
         jobs.append(
             f"""  {step.name}:
     name: {json.dumps(step.title)}
