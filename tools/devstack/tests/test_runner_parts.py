@@ -385,7 +385,7 @@ async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() 
             region_name=REGION,
             endpoint_url=pool.endpoint,
             aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106
+            aws_secret_access_key="test",
         )
         idp.sign_up(ClientId=pool.client_id, Username="dora", Password="a long passphrase")
         idp.admin_confirm_sign_up(UserPoolId=pool.pool_id, Username="dora")
