@@ -15,6 +15,7 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --profile e2e" \
 	"-f docker-compose.yml --profile observability" \
 	"-f docker-compose.yml --env-file deploy/observability.env" \
+	"-f docker-compose.yml --env-file deploy/cognito.env" \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
 

@@ -412,3 +412,35 @@ async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() 
                 assert (await verifier.verify(token)).username == "dora"
     finally:
         server.stop()
+
+
+def test_compose_cognito_ids_are_the_ones_moto_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/cognito.env names the pool's ids before moto makes them (its HASH strategy, set on
+    compose's `cognito`): the same code, the same ids, or `cognito-setup` fails the start."""
+    from dotenv import dotenv_values
+    from moto.server import ThreadedMotoServer
+
+    from inkwell_devstack.cognito import main
+
+    repo = Path(__file__).resolve().parents[3]
+    env = dotenv_values(repo / "deploy" / "cognito.env")
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        args = ["--endpoint", f"http://{host}:{port}"]
+        expected = [
+            "--expect-pool-id",
+            str(env["INKWELL_COGNITO_USER_POOL_ID"]),
+            "--expect-client-id",
+            str(env["INKWELL_COGNITO_CLIENT_ID"]),
+        ]
+        assert main([*args, *expected]) == 0
+        assert main([*args, "--expect-pool-id", "us-east-1_other"]) == 1
+    finally:
+        server.stop()
+    assert str(env["INKWELL_COGNITO_JWKS_URL"]).endswith(
+        f"/{env['INKWELL_COGNITO_USER_POOL_ID']}/.well-known/jwks.json"
+    )

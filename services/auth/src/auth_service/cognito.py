@@ -259,7 +259,7 @@ async def open_pool(settings: AuthSettings) -> AsyncIterator[CognitoPool]:
             aioboto3.Session().client(
                 "cognito-idp",
                 region_name=settings.cognito_region,
-                endpoint_url=settings.cognito_endpoint_url,
+                endpoint_url=settings.cognito_endpoint_url or None,  # "" (compose): AWS's
                 config=Config(
                     connect_timeout=3,
                     read_timeout=5,

@@ -70,3 +70,27 @@ def create_pool(endpoint: str, name: str = "inkwell-dev") -> Pool:
     )["UserPoolClient"]["ClientId"]
     idp.create_group(UserPoolId=pool_id, GroupName=ADMIN_GROUP)
     return Pool(endpoint, pool_id, client_id)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m inkwell_devstack.cognito --endpoint URL``: create the pool (compose's
+    ``cognito-setup``); with ``--expect-pool-id`` / ``--expect-client-id``, fail unless moto made
+    exactly those (moto's ``HASH`` id strategy: deploy/cognito.env names them in advance)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m inkwell_devstack.cognito")
+    parser.add_argument("--endpoint", required=True, help="moto's server, e.g. http://cognito:5000")
+    parser.add_argument("--expect-pool-id")
+    parser.add_argument("--expect-client-id")
+    args = parser.parse_args(argv)
+    pool = create_pool(args.endpoint)
+    print(f"cognito user pool {pool.pool_id}, app client {pool.client_id}", flush=True)
+    expected = (args.expect_pool_id or pool.pool_id, args.expect_client_id or pool.client_id)
+    if (pool.pool_id, pool.client_id) != expected:
+        print(f"expected pool {expected[0]}, app client {expected[1]}", flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
