@@ -1,7 +1,7 @@
 """Small composable fixtures for the auth suite: settings → app → client → user → headers."""
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +72,10 @@ def suite_app(signer: TestSigner, suite_outbox: Outbox) -> FastAPI:
     return create_app(auth_settings(), signing_key=signer.key, email_sender=suite_outbox)
 
 
-@pytest.fixture
-def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterator[FastAPI]:
-    """The suite's app on this test's rolled-back session and emptied outbox; every override
-    (a test's own) is removed when the test ends."""
+@contextmanager
+def for_this_test(suite_app: FastAPI, db_session: AsyncSession) -> Iterator[FastAPI]:
+    """A suite app on this test's rolled-back session; every override (a test's own) is removed
+    when the test ends."""
     with serving_session(suite_app, get_db_session, db_session) as app:
         # Background work (reset emails) opens "its own" session: this test's, too.
         app.dependency_overrides[get_sessions] = lambda: lambda: nullcontext(db_session)
@@ -86,9 +86,22 @@ def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterato
         yield app
 
 
+@asynccontextmanager
+async def client_of(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://auth.test") as client:
+        yield client
+
+
+@pytest.fixture
+def app(suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox) -> Iterator[FastAPI]:
+    """The suite's app on this test's rolled-back session and emptied outbox."""
+    with for_this_test(suite_app, db_session) as app:
+        yield app
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://auth.test") as client:
+    async with client_of(app) as client:
         yield client
 
 
@@ -152,21 +165,12 @@ class CognitoPool:
 
 @pytest.fixture(scope="session")
 def moto_cognito() -> Iterator[str]:
-    import logging
+    from inkwell_testing.moto import moto_server
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with pytest.MonkeyPatch.context() as env:
+    with pytest.MonkeyPatch.context() as env, moto_server() as endpoint:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             env.setenv(name, "testing")  # moto checks no credential; botocore wants some
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
@@ -229,18 +233,13 @@ async def cognito_suite_app(
 def cognito_app(
     cognito_suite_app: FastAPI, db_session: AsyncSession, outbox: Outbox
 ) -> Iterator[FastAPI]:
-    with serving_session(cognito_suite_app, get_db_session, db_session) as app:
-        app.dependency_overrides[get_sessions] = lambda: lambda: nullcontext(db_session)
-        app.dependency_overrides[get_jobs] = RequestJobs
-        app.state.login_throttle = LoginThrottle(app.state.settings.login_failure_limit)
+    with for_this_test(cognito_suite_app, db_session) as app:
         yield app
 
 
 @pytest.fixture
 async def cognito_client(cognito_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(
-        transport=ASGITransport(app=cognito_app), base_url="http://auth.test"
-    ) as client:
+    async with client_of(cognito_app) as client:
         yield client
 
 

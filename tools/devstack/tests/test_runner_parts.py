@@ -39,6 +39,7 @@ def test_default_ports_are_the_conventional_ones() -> None:
         "redis": 6390,
         "smtp": 1025,
         "mail": 8025,
+        "cognito": 4571,
     }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"
@@ -365,20 +366,17 @@ async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() 
     """The pool on a real moto server; each child's environment, read as its settings, verifies
     the access token of a user of that pool."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from inkwell_devstack.cognito import REGION, create_pool
     from inkwell_runtime.jwks import RemoteJWKS
     from inkwell_runtime.jwt import CognitoTokenVerifier
     from inkwell_runtime.settings import ServiceSettings
+    from inkwell_testing.moto import moto_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with moto_server() as endpoint:
         supervisor = Supervisor(dev_config(INKWELL_COGNITO="1"))
         supervisor.plan()
-        pool = create_pool(f"http://{host}:{port}")
+        pool = create_pool(endpoint)
         supervisor._use_cognito(pool)
         idp = boto3.client(
             "cognito-idp",
@@ -410,27 +408,22 @@ async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() 
                     audience=str(settings.cognito_client_id),
                 )
                 assert (await verifier.verify(token)).username == "dora"
-    finally:
-        server.stop()
 
 
 def test_compose_cognito_ids_are_the_ones_moto_makes(monkeypatch: pytest.MonkeyPatch) -> None:
     """deploy/cognito.env names the pool's ids before moto makes them (its HASH strategy, set on
     compose's `cognito`): the same code, the same ids, or `cognito-setup` fails the start."""
     from dotenv import dotenv_values
-    from moto.server import ThreadedMotoServer
 
     from inkwell_devstack.cognito import main
+    from inkwell_testing.moto import moto_server
 
     repo = Path(__file__).resolve().parents[3]
     env = dotenv_values(repo / "deploy" / "cognito.env")
     monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
     monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        args = ["--endpoint", f"http://{host}:{port}"]
+    with moto_server() as endpoint:
+        args = ["--endpoint", endpoint]
         expected = [
             "--expect-pool-id",
             str(env["INKWELL_COGNITO_USER_POOL_ID"]),
@@ -439,8 +432,6 @@ def test_compose_cognito_ids_are_the_ones_moto_makes(monkeypatch: pytest.MonkeyP
         ]
         assert main([*args, *expected]) == 0
         assert main([*args, "--expect-pool-id", "us-east-1_other"]) == 1
-    finally:
-        server.stop()
     assert str(env["INKWELL_COGNITO_JWKS_URL"]).endswith(
         f"/{env['INKWELL_COGNITO_USER_POOL_ID']}/.well-known/jwks.json"
     )

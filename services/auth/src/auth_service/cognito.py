@@ -179,18 +179,19 @@ class CognitoPool:
         except ClientError as exc:
             raise InvalidCode from exc
 
+    async def _initiate(self, flow: str, username: str, **parameters: str) -> dict[str, Any]:
+        secret_hash = self._secret_hash(username)
+        if secret_hash:  # InitiateAuth spells it SECRET_HASH
+            parameters["SECRET_HASH"] = secret_hash["SecretHash"]
+        return await self._call(
+            "initiate_auth", ClientId=self.client_id, AuthFlow=flow, AuthParameters=parameters
+        )
+
     async def password_auth(self, username: str, password: str) -> Tokens | None:
         """Cognito's tokens for this username and password; None when they are wrong."""
         try:
-            answer = await self._call(
-                "initiate_auth",
-                ClientId=self.client_id,
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={
-                    "USERNAME": username,
-                    "PASSWORD": password,
-                    **_as_parameter(self._secret_hash(username)),
-                },
+            answer = await self._initiate(
+                "USER_PASSWORD_AUTH", username, USERNAME=username, PASSWORD=password
             )
         except ClientError as exc:
             code = _code(exc)
@@ -204,14 +205,8 @@ class CognitoPool:
     async def refresh(self, refresh_token: str, username: str) -> Tokens | None:
         """New Cognito tokens; None when Cognito refuses the refresh token (revoked, expired)."""
         try:
-            answer = await self._call(
-                "initiate_auth",
-                ClientId=self.client_id,
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={
-                    "REFRESH_TOKEN": refresh_token,
-                    **_as_parameter(self._secret_hash(username)),
-                },
+            answer = await self._initiate(
+                "REFRESH_TOKEN_AUTH", username, REFRESH_TOKEN=refresh_token
             )
         except ClientError as exc:
             if _code(exc) in WRONG_CREDENTIALS:
@@ -233,11 +228,6 @@ class CognitoPool:
         answer = await self._call("get_user", AccessToken=access_token)
         found = {a["Name"]: a["Value"] for a in answer.get("UserAttributes", [])}
         return found.get("email")
-
-
-def _as_parameter(secret_hash: dict[str, str]) -> dict[str, str]:
-    """``SecretHash`` as InitiateAuth spells it (``SECRET_HASH``)."""
-    return {"SECRET_HASH": secret_hash["SecretHash"]} if secret_hash else {}
 
 
 def _tokens(answer: dict[str, Any], username: str) -> Tokens:

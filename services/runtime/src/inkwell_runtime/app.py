@@ -83,13 +83,17 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
             return
         async with AsyncExitStack() as stack:
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
-            auth_keys = TokenVerifier(
-                RemoteJWKS(
-                    settings.auth_jwks_url,
+
+            def keys_at(url: str) -> RemoteJWKS:
+                return RemoteJWKS(
+                    url,
                     client,
                     cache_seconds=settings.jwks_cache_seconds,
                     min_refresh_seconds=settings.jwks_min_refresh_seconds,
-                ),
+                )
+
+            auth_keys = TokenVerifier(
+                keys_at(settings.auth_jwks_url),
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
             )
@@ -98,12 +102,7 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
             app.state.token_verifier = auth_keys
             if settings.auth_provider == "cognito":
                 app.state.token_verifier = CognitoTokenVerifier(
-                    RemoteJWKS(
-                        settings.cognito_keys_url,
-                        client,
-                        cache_seconds=settings.jwks_cache_seconds,
-                        min_refresh_seconds=settings.jwks_min_refresh_seconds,
-                    ),
+                    keys_at(settings.cognito_keys_url),
                     issuer=settings.cognito_token_issuer,
                     audience=str(settings.cognito_client_id),
                 )

@@ -124,6 +124,16 @@ class StaticKeySource:
         return self._keys.get(kid)
 
 
+REQUIRED = {
+    "require_exp": True,
+    "require_iat": True,
+    "require_sub": True,
+    "require_iss": True,
+    "leeway": 0,
+}
+"""What every access token must carry (and no clock leeway), whoever issued it."""
+
+
 class TokenVerifier:
     """Inkwell's own access tokens (auth's): ``aud`` and ``iss`` checked, RS256 only."""
 
@@ -174,14 +184,7 @@ class TokenVerifier:
             algorithms=ALGORITHMS,
             audience=self.audience,
             issuer=self.issuer,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_iss": True,
-                "require_aud": True,
-                "leeway": 0,
-            },
+            options={**REQUIRED, "require_aud": True},
         )
         return claims
 
@@ -207,14 +210,8 @@ class CognitoTokenVerifier(TokenVerifier):
             key,
             algorithms=ALGORITHMS,
             issuer=self.issuer,
-            options={
-                "verify_aud": False,  # none in access tokens: client_id is checked below
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_iss": True,
-                "leeway": 0,
-            },
+            # no aud in Cognito's access tokens: client_id is checked below
+            options={**REQUIRED, "verify_aud": False},
         )
         if claims.get("token_use") != "access":
             raise InvalidToken(f"token_use {claims.get('token_use')!r} is not 'access'")
