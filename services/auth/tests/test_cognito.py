@@ -428,3 +428,21 @@ async def test_an_app_client_with_a_secret_gets_its_secret_hash(
 
     assert await refreshed_with(made["ClientSecret"])
     assert not await refreshed_with("not the secret")
+
+
+async def test_a_sign_up_that_cannot_finish_leaves_nothing_in_cognito(
+    cognito_app: FastAPI, cognito_client: AsyncClient, cognito_pool: PoolFixture
+) -> None:
+    settings = cognito_app.state.settings
+    cognito_app.state.settings = settings.model_copy(update={"cognito_admin_group": "no-such"})
+    name = fresh_name()
+    try:
+        response = await register(cognito_client, name, email=ADMIN_EMAIL)
+    finally:
+        cognito_app.state.settings = settings
+
+    assert response.status_code == 503  # the pool has no such group: misconfigured
+    assert response.json()["detail"] == "Identity provider unavailable"
+    with pytest.raises(ClientError, match="UserNotFoundException"):
+        cognito_pool.boto().admin_get_user(UserPoolId=cognito_pool.pool_id, Username=name)
+    assert (await register(cognito_client, name)).status_code == 201

@@ -269,23 +269,23 @@ class CognitoProvider:
         email = accounts.normalize_email(data.email)
         await accounts.ensure_free(session, email, data.username)
         sub = await self.pool.sign_up(data.username, data.password, email)
-        if self.settings.cognito_confirm == "admin":
-            await self.pool.admin("admin_confirm_sign_up", data.username)
         roles = ["user"]
-        if email in admin_emails(self.settings):
-            group = self.settings.cognito_admin_group
-            await self.pool.admin("admin_add_user_to_group", data.username, GroupName=group)
-            roles.append("admin")
-        user = User(
-            id=sub,
-            username=data.username,
-            email=email,
-            hashed_password=COGNITO_MANAGED,
-            roles=roles,
-        )
         try:
+            if self.settings.cognito_confirm == "admin":
+                await self.pool.admin("admin_confirm_sign_up", data.username)
+            if email in admin_emails(self.settings):
+                group = self.settings.cognito_admin_group
+                await self.pool.admin("admin_add_user_to_group", data.username, GroupName=group)
+                roles.append("admin")
+            user = User(
+                id=sub,
+                username=data.username,
+                email=email,
+                hashed_password=COGNITO_MANAGED,
+                roles=roles,
+            )
             await accounts.save_new(session, user)
-        except DomainError:  # lost a race in our table: Cognito must not keep the account
+        except DomainError:  # half made (a race lost here, Cognito failing): Cognito keeps nothing
             await self.pool.admin("admin_delete_user", data.username)
             raise
         return user
