@@ -177,14 +177,18 @@ class TokenVerifier:
             raise InvalidToken("unknown signing key")
         return key
 
+    has_aud = True
+    """Whether the tokens carry ``aud`` (checked against ``audience``)."""
+
     def _decode(self, token: str, key: dict[str, Any]) -> dict[str, Any]:
+        aud = {"require_aud": True} if self.has_aud else {"verify_aud": False}
         claims: dict[str, Any] = jose_jwt.decode(
             token,
             key,
             algorithms=ALGORITHMS,
-            audience=self.audience,
+            audience=self.audience if self.has_aud else None,
             issuer=self.issuer,
-            options={**REQUIRED, "require_aud": True},
+            options={**REQUIRED, **aud},
         )
         return claims
 
@@ -204,15 +208,10 @@ class CognitoTokenVerifier(TokenVerifier):
     came from (what auth's sessions and revocation feed are keyed on).
     """
 
+    has_aud = False  # Cognito's access tokens: client_id is checked instead
+
     def _decode(self, token: str, key: dict[str, Any]) -> dict[str, Any]:
-        claims: dict[str, Any] = jose_jwt.decode(
-            token,
-            key,
-            algorithms=ALGORITHMS,
-            issuer=self.issuer,
-            # no aud in Cognito's access tokens: client_id is checked below
-            options={**REQUIRED, "verify_aud": False},
-        )
+        claims = super()._decode(token, key)
         if claims.get("token_use") != "access":
             raise InvalidToken(f"token_use {claims.get('token_use')!r} is not 'access'")
         if claims.get("client_id") != self.audience:
