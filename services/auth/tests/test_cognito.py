@@ -446,3 +446,17 @@ async def test_a_sign_up_that_cannot_finish_leaves_nothing_in_cognito(
     with pytest.raises(ClientError, match="UserNotFoundException"):
         cognito_pool.boto().admin_get_user(UserPoolId=cognito_pool.pool_id, Username=name)
     assert (await register(cognito_client, name)).status_code == 201
+
+
+async def test_a_pool_user_without_an_email_cannot_log_in_through_inkwell(
+    cognito_client: AsyncClient, cognito_pool: PoolFixture
+) -> None:
+    name = fresh_name()
+    idp = cognito_pool.boto()
+    idp.sign_up(ClientId=cognito_pool.client_id, Username=name, Password=COGNITO_PASSWORD)
+    idp.admin_confirm_sign_up(UserPoolId=cognito_pool.pool_id, Username=name)
+
+    response = await log_in(cognito_client, name)
+
+    assert response.status_code == 403
+    assert "no email address" in response.json()["detail"]

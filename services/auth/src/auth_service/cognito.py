@@ -80,6 +80,11 @@ class NotConfirmed(DomainError):
     detail = "Account not confirmed: confirm it with the code sent by email"
 
 
+class NoEmail(DomainError):
+    status = 403
+    detail = "This account has no email address in the user pool; Inkwell needs one"
+
+
 class InvalidCode(DomainError):
     status = 400
     detail = "Invalid or expired confirmation code"
@@ -319,12 +324,14 @@ class CognitoProvider:
     async def _adopt(self, session: AsyncSession, sub: uuid.UUID, tokens: Tokens) -> User:
         """The profile of a pool user who never registered through Inkwell (first login)."""
         email = await self.pool.email_of(tokens.access_token)
+        if email is None:
+            raise NoEmail
         groups = tokens.claim("cognito:groups") or []
         admin = self.settings.cognito_admin_group in groups
         user = User(
             id=sub,
             username=str(tokens.claim("username")),
-            email=accounts.normalize_email(email or f"{sub}@users.invalid"),
+            email=accounts.normalize_email(email),
             hashed_password=COGNITO_MANAGED,
             roles=["user", "admin"] if admin else ["user"],
         )
