@@ -74,7 +74,7 @@ test-%: ## run one suite: test-auth, test-content, test-preferences, test-media,
 	  -o cache_dir=.pytest_cache/$* --cov=$(call pkg_for,$*) --cov-report=term \
 	  --cov-fail-under=$(call cov_min,$*) $(PYTEST_ARGS)
 
-.PHONY: dev e2e seed
+.PHONY: dev e2e e2e-cognito seed
 
 dev: ## run all of Inkwell locally without Docker (DEV_ARGS="--weather-stub --fresh"); Ctrl-C stops it
 	$(RUN) python -m inkwell_devstack.dev $(DEV_ARGS)
@@ -84,6 +84,9 @@ seed: ## demo users (admin@example.com an admin), posts, pictures, preferences i
 
 e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|external)
 	$(PYTEST) e2e/tests $(PYTEST_ARGS)
+
+e2e-cognito: ## the end-to-end suite with users in Amazon Cognito (moto's, on the local stack)
+	E2E_COGNITO=1 $(PYTEST) e2e/tests $(PYTEST_ARGS)
 
 lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
 	$(RUN) python -m inkwell_devstack.generate --check

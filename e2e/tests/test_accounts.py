@@ -42,11 +42,11 @@ async def refresh_rows(auth_db: AsyncEngine, user: User) -> list[Any]:
 
 
 async def test_refresh_rotates_and_a_replayed_token_ends_the_session(
-    gateway: httpx.AsyncClient, alice: User, auth_db: AsyncEngine
+    gateway: httpx.AsyncClient, alice: User, auth_db: AsyncEngine, system: Any
 ) -> None:
     pair = await log_in(gateway, alice)
     assert set(pair) == {"access_token", "token_type", "expires_in", "refresh_token"}
-    assert (pair["token_type"], pair["expires_in"]) == ("bearer", 900)
+    assert (pair["token_type"], pair["expires_in"]) == ("bearer", system.access_token_seconds)
 
     rotated = await gateway.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert rotated.status_code == 200, rotated.text

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inkwell_e2e.flows import PASSWORD, User, unique
+from inkwell_e2e.systems import System
 
 pytestmark = pytest.mark.anyio
 
@@ -40,9 +41,10 @@ async def test_register_then_token_then_me(gateway: httpx.AsyncClient) -> None:
 
 
 async def test_the_account_row_holds_a_hash_not_the_password(
-    alice: User, auth_db: AsyncEngine
+    alice: User, auth_db: AsyncEngine, system: System
 ) -> None:
-    """The row in auth's PostgreSQL: one user, an argon2 hash, never the password itself."""
+    """The row in auth's PostgreSQL: one user, an argon2 hash, never the password itself
+    (with Cognito: no hash at all, the pool keeps the password)."""
     async with auth_db.connect() as conn:
         rows = (
             await conn.execute(
@@ -53,7 +55,7 @@ async def test_the_account_row_holds_a_hash_not_the_password(
     assert len(rows) == 1
     username, hashed = rows[0]
     assert username == alice.username
-    assert hashed.startswith("$argon2")
+    assert hashed == "!cognito" if system.cognito else hashed.startswith("$argon2")
     assert alice.password not in hashed
 
 

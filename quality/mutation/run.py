@@ -67,7 +67,7 @@ TARGETS = {
             ("_dummy_hash", "token_urlsafe(None)", "any random dummy password will do"),
             ("_dummy_hash", "token_urlsafe(17)", "any random dummy password will do"),
             ("create_reset_token", "token_urlsafe(None)", "token_urlsafe's default is 32 bytes"),
-            ("reset_password", "return True", "unreachable: the foreign key cascades deletes"),
+            ("claim_reset", "return user", "unreachable: the foreign key cascades deletes"),
         ),
     ),
     "content": Target("content", "content_service", ("posts.py",)),

@@ -15,9 +15,11 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --profile e2e" \
 	"-f docker-compose.yml --profile observability" \
 	"-f docker-compose.yml --env-file deploy/observability.env" \
+	"-f docker-compose.yml --env-file deploy/cognito.env" \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/compose.ports.yml --env-file deploy/e2e.env" \
-	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
+	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env" \
+	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env --env-file deploy/cognito.env --profile e2e --profile cognito"
 
 .PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped
 

@@ -73,6 +73,14 @@ class System:
     """Auth keeps its signing key across a restart (tokens issued before stay valid)."""
     supervisor: Supervisor | None = None
     """The local stack's supervisor (``local`` only)."""
+    cognito: bool = False
+    """Users live in a Cognito user pool (``E2E_COGNITO=1``: moto's, behind auth)."""
+
+    @property
+    def access_token_seconds(self) -> int:
+        """An access token's lifetime: auth's default (15 minutes), or Cognito's app client's
+        (moto's: one hour, as a new app client's on AWS)."""
+        return 3600 if self.cognito else 900
 
 
 class SupervisorControl:
@@ -175,6 +183,7 @@ def local_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
             control=SupervisorControl(supervisor),
             stable_signing_key=True,
             supervisor=supervisor,
+            cognito=config.cognito,
         )
     finally:
         out(f"inkwell e2e: stopping the local stack (logs in {config.log_dir})")

@@ -9,7 +9,6 @@ synchronous HTTP layer, and aiobotocore then fails with
 """
 
 import io
-import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,9 +24,9 @@ from asgi_lifespan import LifespanManager
 from botocore.exceptions import ClientError
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from inkwell_testing.moto import moto_server
 from inkwell_testing.tokens import TestSigner
 from media_service.core.config import MediaSettings
 from media_service.main import create_app
@@ -49,14 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 call otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

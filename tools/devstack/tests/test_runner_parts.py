@@ -40,6 +40,7 @@ def test_default_ports_are_the_conventional_ones() -> None:
         "redis": 6390,
         "smtp": 1025,
         "mail": 8025,
+        "cognito": 4571,
     }
     assert config.gateway_url == "http://127.0.0.1:8000"
     assert config.mongo_url == "mongodb://127.0.0.1:27017/?directConnection=true"
@@ -341,3 +342,91 @@ def test_the_gateway_trusts_x_forwarded_for_only_from_configured_proxies() -> No
         "10.0.0.5",
     ]
     assert proxy_header_args("auth", {}) == []
+
+
+def test_cognito_on_request_adds_moto_as_the_pool() -> None:
+    supervisor = Supervisor(dev_config(INKWELL_COGNITO="1"))
+    supervisor.plan()
+    cognito = supervisor.children["cognito"]
+    assert cognito.argv[1:] == ["-m", "moto.server", "-H", "127.0.0.1", "-p", "4571"]
+    assert dev.parse_args(["--cognito"]).cognito is True
+    plain = Supervisor(dev_config())
+    plain.plan()
+    assert "cognito" not in plain.children
+    assert StackConfig.from_env({"E2E_COGNITO": "1"}, profile="e2e", root=ROOT).cognito
+
+
+@pytest.mark.anyio
+async def test_the_pool_created_at_start_issues_tokens_every_service_verifies() -> None:
+    """The pool on a real moto server; each child's environment, read as its settings, verifies
+    the access token of a user of that pool."""
+    import boto3
+
+    from inkwell_devstack.cognito import REGION, create_pool
+    from inkwell_runtime.jwks import RemoteJWKS
+    from inkwell_runtime.jwt import CognitoTokenVerifier
+    from inkwell_runtime.settings import ServiceSettings
+    from inkwell_testing.moto import moto_server
+
+    with moto_server() as endpoint:
+        supervisor = Supervisor(dev_config(INKWELL_COGNITO="1"))
+        supervisor.plan()
+        pool = create_pool(endpoint)
+        supervisor._use_cognito(pool)
+        idp = boto3.client(
+            "cognito-idp",
+            region_name=REGION,
+            endpoint_url=pool.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        idp.sign_up(ClientId=pool.client_id, Username="dora", Password="a long passphrase")
+        idp.admin_confirm_sign_up(UserPoolId=pool.pool_id, Username="dora")
+        token = idp.initiate_auth(
+            ClientId=pool.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "dora", "PASSWORD": "a long passphrase"},
+        )["AuthenticationResult"]["AccessToken"]
+        auth_env = supervisor.children["auth"].env
+        assert auth_env["COGNITO_ENDPOINT_URL"] == pool.endpoint
+        assert auth_env["COGNITO_REVOKE_TOKENS"] == "false"
+        for name in ("content", "preferences", "media", "weather"):
+            env = supervisor.children[name].env
+            assert "COGNITO_ENDPOINT_URL" not in env  # only auth calls Cognito's API
+            settings = ServiceSettings(
+                **{k.lower(): v for k, v in env.items() if k.startswith(("AUTH_P", "COGNITO_"))}
+            )
+            async with httpx.AsyncClient() as client:
+                verifier = CognitoTokenVerifier(
+                    RemoteJWKS(settings.cognito_keys_url, client),
+                    issuer=settings.cognito_token_issuer,
+                    audience=str(settings.cognito_client_id),
+                )
+                assert (await verifier.verify(token)).username == "dora"
+
+
+def test_compose_cognito_ids_are_the_ones_moto_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/cognito.env names the pool's ids before moto makes them (its HASH strategy, set on
+    compose's `cognito`): the same code, the same ids, or `cognito-setup` fails the start."""
+    from dotenv import dotenv_values
+
+    from inkwell_devstack.cognito import main
+    from inkwell_testing.moto import moto_server
+
+    repo = Path(__file__).resolve().parents[3]
+    env = dotenv_values(repo / "deploy" / "cognito.env")
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
+    with moto_server() as endpoint:
+        args = ["--endpoint", endpoint]
+        expected = [
+            "--expect-pool-id",
+            str(env["COGNITO_USER_POOL_ID"]),
+            "--expect-client-id",
+            str(env["COGNITO_CLIENT_ID"]),
+        ]
+        assert main([*args, *expected]) == 0
+        assert main([*args, "--expect-pool-id", "us-east-1_other"]) == 1
+    assert str(env["INKWELL_COGNITO_JWKS_URL"]).endswith(
+        f"/{env['COGNITO_USER_POOL_ID']}/.well-known/jwks.json"
+    )

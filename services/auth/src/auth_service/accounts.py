@@ -60,31 +60,44 @@ async def register(
     """
     hashed_password = await hasher.hash(data.password)
     email = normalize_email(data.email)
-    if await session.scalar(select(User.id).where(User.email == email)):
-        raise EmailTaken
-    if await session.scalar(
-        select(User.id).where(func.lower(User.username) == data.username.lower())
-    ):
-        raise UsernameTaken
+    await ensure_free(session, email, data.username)
     roles = ["user", "admin"] if email in admin_emails else ["user"]
     user = User(username=data.username, email=email, hashed_password=hashed_password, roles=roles)
+    await save_new(session, user)
+    return user
+
+
+async def ensure_free(session: AsyncSession, email: str, username: str) -> None:
+    """Raise :class:`EmailTaken` / :class:`UsernameTaken` when an account has either."""
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise EmailTaken
+    if await session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise UsernameTaken
+
+
+async def save_new(session: AsyncSession, user: User) -> None:
+    """Insert ``user``; a race lost on a unique constraint is reported as Email/UsernameTaken."""
     session.add(user)
     try:
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
         raise (EmailTaken if "email" in str(exc.orig) else UsernameTaken) from exc
-    return user
+
+
+async def find_by_login(session: AsyncSession, login: str) -> User | None:
+    """The account whose username or email is ``login`` (compared folded)."""
+    key = identity.fold(login)
+    return await session.scalar(
+        select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
+    )
 
 
 async def authenticate(
     session: AsyncSession, login: str, password: str, hasher: PasswordHasher
 ) -> User | None:
     """The user whose username or email is ``login`` and whose password matches, else None."""
-    key = identity.fold(login)
-    user = await session.scalar(
-        select(User).where(or_(func.lower(User.username) == key, User.email_key == key))
-    )
+    user = await find_by_login(session, login)
     # End the read before Argon2: a login must not hold a pooled connection, idle in a
     # transaction, through its wait for a hashing slot and the hash itself. A burst of logins
     # would take a connection each (opening new ones on the event loop past the pool's size)
@@ -175,6 +188,21 @@ async def reset_password(
 
     Every other outstanding reset token of the account is spent with it, and every login
     session (refresh-token family) of the account is revoked."""
+    user = await claim_reset(session, token, new_password, now)
+    if user is None:
+        return False
+    user.hashed_password = await hasher.hash(new_password)
+    await session.commit()
+    return True
+
+
+async def claim_reset(
+    session: AsyncSession, token: str, new_password: str, now: datetime | None = None
+) -> User | None:
+    """The account a valid reset ``token`` is for, with the token (and every other one of the
+    account) spent and every session revoked, uncommitted: the caller sets the new password and
+    commits. None when the token is unknown, used or expired; :class:`PasswordRefused` when the
+    policy refuses ``new_password`` for this account."""
     moment = now or utcnow()
     reset = await session.scalar(
         select(PasswordResetToken)
@@ -182,22 +210,20 @@ async def reset_password(
         .with_for_update()
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= moment:
-        return False
+        return None
     user = await session.get(User, reset.user_id)
     if user is None:  # pragma: no cover - the foreign key cascades deletes
-        return False
+        return None
     refused = password_policy.problem(new_password, username=user.username, email=user.email)
     if refused is not None:
         raise PasswordRefused(refused)
-    user.hashed_password = await hasher.hash(new_password)
     await session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=moment)
     )
     await session.execute(sessions.revoke_all_of(user.id, moment))
-    await session.commit()
-    return True
+    return user
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -1,7 +1,7 @@
 """The auth app factory: ``python -m inkwell_runtime.serve auth_service.main:create_app``."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
 import anyio
@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from auth_service import outbox
 from auth_service.api.routes import auth, internal, users
+from auth_service.api.routes import cognito as cognito_routes
+from auth_service.cognito import open_pool
 from auth_service.core.config import AuthSettings
 from auth_service.email import EmailSender, LoggingEmailSender, SmtpEmailSender
 from auth_service.jobs import DetachedJobs
@@ -42,7 +44,11 @@ def auth_lifespan(settings: AuthSettings) -> Lifespan:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with database(app), httpx.AsyncClient(timeout=5.0) as client:
+        async with AsyncExitStack() as stack:
+            if settings.auth_provider == "cognito" and getattr(app.state, "cognito", None) is None:
+                app.state.cognito = await stack.enter_async_context(open_pool(settings))
+            await stack.enter_async_context(database(app))
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
             try:
                 if not settings.outbox_worker:
                     yield
@@ -76,18 +82,25 @@ def create_app(
     key_set: KeySet | None = None,
     email_sender: EmailSender | None = None,
 ) -> FastAPI:
-    """``signing_key`` (one key) or ``key_set`` replace the configured keys (tests)."""
+    """``signing_key`` (one key) or ``key_set`` replace the configured keys (tests).
+
+    ``AUTH_PROVIDER=cognito``: users' tokens are Cognito's, verified against the pool's JWKS
+    like every service's (the runtime's lifespan); auth's keys still sign service tokens."""
     settings = settings or AuthSettings()
     keys = key_set or (KeySet([signing_key]) if signing_key else load_key_set(settings))
+    cognito = settings.auth_provider == "cognito"
     app = build_service_app(
         settings,
         name="auth",
         description="Users, login and RS256 access tokens. Public keys at `/api/auth/jwks.json`.",
-        routers=[auth.router, users.router, internal.router],
+        routers=[auth.router, users.router, internal.router]
+        + ([cognito_routes.router] if cognito else []),
         readiness_checks={"database": database_ready},
         lifespan=auth_lifespan(settings),
         # auth verifies its own tokens against its own key set: no HTTP round trip to itself.
-        token_verifier=TokenVerifier(
+        token_verifier=None
+        if cognito
+        else TokenVerifier(
             StaticKeySource(keys.jwks()), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         ),
     )

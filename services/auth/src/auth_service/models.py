@@ -94,6 +94,9 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    upstream_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    """With Cognito: Cognito's refresh token, encrypted under this row's own token (which only
+    its holder has): the database alone opens none of them."""
 
 
 class ErasureOutbox(Base):

@@ -92,6 +92,13 @@ class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class ConfirmRequest(BaseModel):
+    """A Cognito sign-up's confirmation (``AUTH_PROVIDER=cognito``, ``COGNITO_CONFIRM=code``)."""
+
+    username: str = Field(min_length=1, max_length=128)
+    code: str = Field(min_length=1, max_length=64)
+
+
 class DeleteAccountRequest(BaseModel):
     password: str = Field(min_length=1, max_length=128, description="The current password")
 

@@ -7,13 +7,16 @@ OAuth 2.0 Security BCP recommends. Logout and a password reset revoke families t
 endpoints refuse an access token whose family is revoked at once.
 """
 
+import base64
 import hashlib
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, select, update
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import RefreshToken, User, utcnow
@@ -28,14 +31,37 @@ class Issued:
     user: User
     family_id: uuid.UUID
     refresh_token: str
+    upstream: str | None = None
+    """The identity provider's refresh token kept with the family (Cognito's), if any."""
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _cipher(token: str) -> AESGCM:
+    # The token has 256 random bits: one hash is key derivation enough.
+    return AESGCM(hashlib.sha256(b"inkwell-upstream:" + token.encode()).digest())
+
+
+def seal(token: str, upstream: str) -> str:
+    """``upstream`` encrypted under ``token`` (AES-GCM): only the token's holder opens it."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + _cipher(token).encrypt(nonce, upstream.encode(), None)).decode()
+
+
+def unseal(token: str, sealed: str) -> str:
+    raw = base64.b64decode(sealed)
+    return _cipher(token).decrypt(raw[:12], raw[12:], None).decode()
+
+
 def _add_token(
-    session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID, ttl: timedelta, now: datetime
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    ttl: timedelta,
+    now: datetime,
+    upstream: str | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
@@ -45,17 +71,25 @@ def _add_token(
             token_hash=digest(token),
             created_at=now,
             expires_at=now + ttl,
+            upstream_sealed=None if upstream is None else seal(token, upstream),
         )
     )
     return token
 
 
-async def start(session: AsyncSession, user: User, ttl: timedelta) -> Issued:
-    """A new family for a fresh login."""
-    family_id = uuid.uuid4()
-    token = _add_token(session, user.id, family_id, ttl, utcnow())
+async def start(
+    session: AsyncSession,
+    user: User,
+    ttl: timedelta,
+    family_id: uuid.UUID | None = None,
+    upstream: str | None = None,
+) -> Issued:
+    """A new family for a fresh login (with Cognito: ``family_id`` is its ``origin_jti`` and
+    ``upstream`` its refresh token, kept sealed with each of the family's tokens)."""
+    family_id = family_id or uuid.uuid4()
+    token = _add_token(session, user.id, family_id, ttl, utcnow(), upstream)
     await session.commit()
-    return Issued(user, family_id, token)
+    return Issued(user, family_id, token, upstream)
 
 
 async def rotate(
@@ -80,9 +114,27 @@ async def rotate(
         raise InvalidRefreshToken
     # Same family, its lifetime counted from the login: rotation does not extend a session.
     remaining = stored.expires_at - moment
-    next_token = _add_token(session, user.id, stored.family_id, min(ttl, remaining), moment)
+    upstream = None if stored.upstream_sealed is None else unseal(token, stored.upstream_sealed)
+    next_token = _add_token(
+        session, user.id, stored.family_id, min(ttl, remaining), moment, upstream
+    )
     await session.commit()
-    return Issued(user, stored.family_id, next_token)
+    return Issued(user, stored.family_id, next_token, upstream)
+
+
+async def peek(session: AsyncSession, token: str) -> Issued | None:
+    """Whose unrevoked refresh token ``token`` is, and its family's upstream token; nothing is
+    spent (:func:`rotate` judges whether it may be used)."""
+    stored = await session.scalar(
+        select(RefreshToken).where(
+            RefreshToken.token_hash == digest(token), RefreshToken.revoked_at.is_(None)
+        )
+    )
+    user = None if stored is None else await session.get(User, stored.user_id)
+    if stored is None or user is None:
+        return None
+    upstream = None if stored.upstream_sealed is None else unseal(token, stored.upstream_sealed)
+    return Issued(user, stored.family_id, token, upstream)
 
 
 async def revoke_family(
@@ -114,11 +166,12 @@ def revoke_all_of(user_id: uuid.UUID, now: datetime) -> Update:
     )
 
 
-async def is_live(session: AsyncSession, family_id: uuid.UUID) -> bool:
-    """Whether the session an access token was issued in still stands."""
+async def is_live(session: AsyncSession, family_id: uuid.UUID, *, unknown: bool = False) -> bool:
+    """Whether the session an access token was issued in still stands. ``unknown``: what a
+    session Inkwell never saw is (with Cognito: one started outside Inkwell's login, live)."""
     live = await session.scalar(
-        select(RefreshToken.id)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .limit(1)
+        select(func.bool_or(RefreshToken.revoked_at.is_(None))).where(
+            RefreshToken.family_id == family_id
+        )
     )
-    return live is not None
+    return unknown if live is None else bool(live)

@@ -15,7 +15,7 @@ from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
 from inkwell_runtime.jwks import RemoteJWKS
-from inkwell_runtime.jwt import TokenVerifier
+from inkwell_runtime.jwt import CognitoTokenVerifier, TokenVerifier
 from inkwell_runtime.observe import observe
 from inkwell_runtime.settings import ServiceSettings
 
@@ -70,7 +70,11 @@ def build_app(
 
 def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
     """A lifespan putting a verifier over auth's JWKS (``AUTH_JWKS_URL``) on
-    ``app.state.token_verifier``, with its own pooled HTTP client; unless one is there already."""
+    ``app.state.token_verifier``, with its own pooled HTTP client; unless one is there already.
+
+    With ``AUTH_PROVIDER=cognito`` users' tokens are verified against the Cognito pool's JWKS
+    instead (:class:`CognitoTokenVerifier`), and ``app.state.service_verifier`` keeps auth's
+    JWKS for service tokens."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,16 +83,29 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
             return
         async with AsyncExitStack() as stack:
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
-            app.state.token_verifier = TokenVerifier(
-                RemoteJWKS(
-                    settings.auth_jwks_url,
+
+            def keys_at(url: str) -> RemoteJWKS:
+                return RemoteJWKS(
+                    url,
                     client,
                     cache_seconds=settings.jwks_cache_seconds,
                     min_refresh_seconds=settings.jwks_min_refresh_seconds,
-                ),
+                )
+
+            auth_keys = TokenVerifier(
+                keys_at(settings.auth_jwks_url),
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
             )
+            # Service tokens (inkwell_runtime.service_identity) are always auth's own.
+            app.state.service_verifier = auth_keys
+            app.state.token_verifier = auth_keys
+            if settings.auth_provider == "cognito":
+                app.state.token_verifier = CognitoTokenVerifier(
+                    keys_at(settings.cognito_keys_url),
+                    issuer=settings.cognito_token_issuer,
+                    audience=str(settings.cognito_client_id),
+                )
             if settings.auth_revocations_url:  # sessions and users auth revoked, polled
                 app.state.revocations = await stack.enter_async_context(
                     revocations.following(

@@ -124,7 +124,19 @@ class StaticKeySource:
         return self._keys.get(kid)
 
 
+REQUIRED = {
+    "require_exp": True,
+    "require_iat": True,
+    "require_sub": True,
+    "require_iss": True,
+    "leeway": 0,
+}
+"""What every access token must carry (and no clock leeway), whoever issued it."""
+
+
 class TokenVerifier:
+    """Inkwell's own access tokens (auth's): ``aud`` and ``iss`` checked, RS256 only."""
+
     def __init__(
         self,
         keys: KeySource,
@@ -137,6 +149,20 @@ class TokenVerifier:
         self.audience = audience
 
     async def verify(self, token: str) -> TokenClaims:
+        key = await self._key_of(token)
+        try:
+            claims = self._decode(token, key)
+        except JWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if claims["exp"] <= clock.seconds():
+            raise InvalidToken("token expired")
+        try:
+            return TokenClaims.model_validate(self._contract(claims))
+        except ValidationError as exc:
+            raise InvalidToken("token claims do not match the contract") from exc
+
+    async def _key_of(self, token: str) -> dict[str, Any]:
+        """The trusted public key that must have signed ``token`` (its header checked first)."""
         try:
             header = jose_jwt.get_unverified_header(token)
         except JWTError as exc:
@@ -149,27 +175,57 @@ class TokenVerifier:
         key = await self.keys.get_key(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
-        try:
-            claims = jose_jwt.decode(
-                token,
-                key,
-                algorithms=ALGORITHMS,
-                audience=self.audience,
-                issuer=self.issuer,
-                options={
-                    "require_exp": True,
-                    "require_iat": True,
-                    "require_sub": True,
-                    "require_iss": True,
-                    "require_aud": True,
-                    "leeway": 0,
-                },
-            )
-        except JWTError as exc:
-            raise InvalidToken(str(exc)) from exc
-        if claims["exp"] <= clock.seconds():
-            raise InvalidToken("token expired")
-        try:
-            return TokenClaims.model_validate(claims)
-        except ValidationError as exc:
-            raise InvalidToken("token claims do not match the contract") from exc
+        return key
+
+    has_aud = True
+    """Whether the tokens carry ``aud`` (checked against ``audience``)."""
+
+    def _decode(self, token: str, key: dict[str, Any]) -> dict[str, Any]:
+        aud = {"require_aud": True} if self.has_aud else {"verify_aud": False}
+        claims: dict[str, Any] = jose_jwt.decode(
+            token,
+            key,
+            algorithms=ALGORITHMS,
+            audience=self.audience if self.has_aud else None,
+            issuer=self.issuer,
+            options={**REQUIRED, **aud},
+        )
+        return claims
+
+    def _contract(self, claims: dict[str, Any]) -> dict[str, Any]:
+        return claims
+
+
+class CognitoTokenVerifier(TokenVerifier):
+    """Amazon Cognito access tokens, read as Inkwell's :class:`TokenClaims`.
+
+    Cognito's access tokens carry no ``aud``: the app client is their ``client_id`` (checked
+    against ``audience``, the app client id), and ``token_use`` must be ``access`` (an ID
+    token, signed by the same key, is refused). ``iss`` is the pool's
+    (``https://cognito-idp.<region>.amazonaws.com/<pool id>``); ``exp`` and ``nbf`` are
+    checked, RS256 only, as for Inkwell's own tokens. Roles are the ``cognito:groups``; the
+    login session (``sid``) is ``origin_jti``, the id of the refresh token the access token
+    came from (what auth's sessions and revocation feed are keyed on).
+    """
+
+    has_aud = False  # Cognito's access tokens: client_id is checked instead
+
+    def _decode(self, token: str, key: dict[str, Any]) -> dict[str, Any]:
+        claims = super()._decode(token, key)
+        if claims.get("token_use") != "access":
+            raise InvalidToken(f"token_use {claims.get('token_use')!r} is not 'access'")
+        if claims.get("client_id") != self.audience:
+            raise InvalidToken("token issued to another app client")
+        return claims
+
+    def _contract(self, claims: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "sub": claims["sub"],
+            "username": claims.get("username"),
+            "roles": claims.get("cognito:groups", []),
+            "iat": claims["iat"],
+            "exp": claims["exp"],
+            "iss": claims["iss"],
+            "aud": claims["client_id"],
+            "sid": claims.get("origin_jti"),
+        }

@@ -4,7 +4,9 @@ Auth signs service tokens with its usual key, but for another audience
 (:data:`SERVICE_AUDIENCE`) and with a ``sub`` of ``service:<name>``: a user's access token
 (audience ``inkwell``) is refused where a service token is required, and a service token is
 refused where a user's is (its audience is not ``inkwell``). Receiving services verify it
-against the JWKS they already use for user tokens (``app.state.token_verifier``'s keys).
+against auth's JWKS: ``app.state.service_verifier`` when the app has one (with
+``AUTH_PROVIDER=cognito`` users' tokens come from Cognito, service tokens still from auth),
+else ``app.state.token_verifier``.
 
 Internal routes (``/internal/...``) depend on :func:`require_service`; the gateway routes no
 such path, so only callers inside the network reach them at all.
@@ -74,7 +76,8 @@ def require_service(*allowed: str) -> Callable[..., Awaitable[str]]:
     """A dependency that lets through only the named services (401 otherwise)."""
 
     async def check(request: Request, token: Annotated[str, Depends(get_bearer_token)]) -> str:
-        verifier: TokenVerifier = request.app.state.token_verifier
+        state = request.app.state
+        verifier: TokenVerifier = getattr(state, "service_verifier", None) or state.token_verifier
         try:
             service = await verify_service_token(verifier, token)
         except ValueError as exc:

@@ -16,7 +16,7 @@ its working directory) into its environment before the app builds its settings.
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, model_validator
@@ -114,6 +114,19 @@ class ServiceSettings(BaseSettings):
     auth_revocations_url: str | None = None
     """Auth's revocation feed (``inkwell_runtime.revocations``); unset: tokens hold until expiry."""
     revocations_poll_seconds: float = Field(default=2.0, gt=0)
+    auth_provider: Literal["local", "cognito"] = "local"
+    """Who issues users' access tokens: auth itself (``local``), or an Amazon Cognito user pool
+    (``cognito``: every service verifies Cognito access tokens, see ``COGNITO_*``)."""
+    cognito_region: str = "us-east-1"
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    """The app client whose access tokens are accepted (their ``client_id``)."""
+    cognito_jwks_url: str | None = None
+    """Default: ``https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json``
+    (set it to reach a stand-in: moto serves the same path)."""
+    cognito_issuer: str | None = None
+    """Default: ``https://cognito-idp.<region>.amazonaws.com/<pool id>`` (what Cognito, and
+    moto, put in ``iss``)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     max_body_bytes: int = Field(default=1 * MIB, gt=0)
     """The largest request body the service reads (413 past it, counted while reading)."""
@@ -126,6 +139,28 @@ class ServiceSettings(BaseSettings):
 
     docs_token_url: str = "http://127.0.0.1:8000/api/auth/token"  # noqa: S105 (a URL)
     """Where the service's own ``/docs`` Authorize asks for a token (``inkwell_runtime.docs``)."""
+
+    @property
+    def cognito_token_issuer(self) -> str:
+        region, pool = self.cognito_region, self.cognito_user_pool_id
+        return self.cognito_issuer or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+
+    @property
+    def cognito_keys_url(self) -> str:
+        return self.cognito_jwks_url or f"{self.cognito_token_issuer}/.well-known/jwks.json"
+
+    @model_validator(mode="after")
+    def _cognito_needs_its_pool(self) -> Self:
+        if self.auth_provider == "cognito":
+            missing = [
+                name
+                for name in ("cognito_user_pool_id", "cognito_client_id")
+                if not getattr(self, name)
+            ]
+            if missing:
+                names = ", ".join(name.upper() for name in missing)
+                raise ValueError(f"AUTH_PROVIDER=cognito needs {names}")
+        return self
 
     def insecure_defaults(self) -> list[str]:
         """Names of settings that still hold a development-only default."""

@@ -35,6 +35,7 @@ STAND_IN_PORTS: dict[str, tuple[int, int]] = {
     "redis": (6390, 12),  # not 6379: a Redis of the machine's own may be there
     "smtp": (1025, 13),  # the mail catcher (aiosmtpd): what auth sends
     "mail": (8025, 14),  # its listing of what it caught
+    "cognito": (4571, 15),  # moto's server as Amazon Cognito (--cognito)
 }
 """The stand-ins' conventional ports and their offsets from a port base. The services' come from
 the registry (``contracts.registry``: the gateway at offset 0, each service at its own)."""
@@ -157,6 +158,9 @@ class StackConfig:
     """Run a throwaway ``redis-server`` and share the gateway's login limit through it."""
     reset: bool = False
     """Drop the databases, wipe the Mongo file: every start begins empty (the e2e profile)."""
+    cognito: bool = False
+    """Users in a Cognito user pool (moto's server, created at start): ``AUTH_PROVIDER=cognito``
+    for auth and every service verifying its tokens."""
     service_env: Mapping[str, str] = field(default_factory=dict)
     """Extra variables every service gets (they win over the caller's environment)."""
     start_timeout: float = 120.0
@@ -227,13 +231,18 @@ class StackConfig:
         weather_stub: bool | None = None,
         reset: bool | None = None,
         redis: bool | None = None,
+        cognito: bool | None = None,
         root: Path | None = None,
     ) -> "StackConfig":
         env = os.environ if env is None else env
         root = root or find_root()
         if profile == "e2e":
-            return cls._e2e(env, root)
-        return cls._dev(env, root, weather_stub=weather_stub, reset=reset, redis=redis)
+            config = cls._e2e(env, root)
+            flag = _flag(env.get("E2E_COGNITO"))
+        else:
+            config = cls._dev(env, root, weather_stub=weather_stub, reset=reset, redis=redis)
+            flag = _flag(env.get("INKWELL_COGNITO"))
+        return dataclasses.replace(config, cognito=cognito if cognito is not None else flag)
 
     @classmethod
     def _dev(

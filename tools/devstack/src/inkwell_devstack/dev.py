@@ -1,6 +1,6 @@
 """``make dev``: the whole of Inkwell as local processes, until Ctrl-C.
 
-    python -m inkwell_devstack.dev [--weather-stub] [--redis] [--fresh]
+    python -m inkwell_devstack.dev [--weather-stub] [--redis] [--cognito] [--fresh]
 
 Starts PostgreSQL's databases (migrated), an S3 endpoint, a Mongo endpoint, the five services
 and the gateway; waits for every ``/readyz``; prints a table; then watches the children until
@@ -49,6 +49,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "limit through it, as several gateways would (env INKWELL_REDIS=1)",
     )
     parser.add_argument(
+        "--cognito",
+        action="store_true",
+        default=None,
+        help="keep users in Amazon Cognito: moto's Cognito (a pool created at start) behind "
+        "auth, every service verifying its tokens (env INKWELL_COGNITO=1)",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="start empty: drop the auth and content databases and the Mongo data first",
@@ -63,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"inkwell dev: {len(added)} setting(s) from {env_file}: {', '.join(added)}")
     try:
         config = StackConfig.from_env(
-            profile="dev", weather_stub=args.weather_stub, reset=args.fresh, redis=args.redis
+            profile="dev",
+            weather_stub=args.weather_stub,
+            reset=args.fresh,
+            redis=args.redis,
+            cognito=args.cognito,
         )
     except ConfigError as exc:
         print(f"inkwell dev: {exc}", file=sys.stderr)

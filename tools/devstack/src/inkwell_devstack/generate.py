@@ -64,6 +64,12 @@ CI_STEPS: tuple[Step, ...] = (
         "make e2e",
         github_setup=BROWSER_SETUP,
     ),
+    Step(
+        "e2e-cognito",
+        "end-to-end suite with users in Amazon Cognito (moto's server, local processes)",
+        "make e2e-cognito",
+        github_setup=BROWSER_SETUP,
+    ),
     Step("fuzz", "fuzz: schemathesis on every service and the gateway", "make fuzz-ci"),
     Step("lint", "lint: ruff, mypy, generated files, compose, Dockerfiles, shell", "make lint"),
     Step(
@@ -192,7 +198,7 @@ def workflow(registry: Registry) -> str:
       - run: make test-${{{{ matrix.suite }}}}"""
             )
             continue
-        needs_postgres = step.name in ("e2e", "fuzz")
+        needs_postgres = step.name in ("e2e", "e2e-cognito", "fuzz")
         jobs.append(
             f"""  {step.name}:
     name: {json.dumps(step.title)}

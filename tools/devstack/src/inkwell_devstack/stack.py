@@ -5,7 +5,8 @@ It runs every part of Inkwell as a local process, each in a process group of its
 1. PostgreSQL is not started, only checked (it is a system service); the services' databases are
    created when missing and migrated to head.
 2. The stand-ins: an S3 endpoint (moto's server, or LocalStack when installed), a Mongo endpoint
-   (the mongoeco wire server over an SQLite file) and, on request, the weather stub.
+   (the mongoeco wire server over an SQLite file) and, on request, the weather stub and a
+   Cognito user pool (another moto server; the pool and its app client created at start).
 3. The registry's services (``contracts.registry``) and the gateway under uvicorn, each
    waited for on its ``/readyz``.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import httpx
 
+from inkwell_devstack.cognito import Pool, create_pool
 from inkwell_devstack.config import GATEWAY_FACTORY, TEST_AWS, StackConfig
 from inkwell_devstack.databases import migrate_databases, parse_url
 from inkwell_devstack.errors import ComponentFailed, Interrupted, PortsInUse, StackError
@@ -55,7 +57,7 @@ from inkwell_testing.redis import redis_server_argv
 
 WEATHER_STUB_FACTORY = "inkwell_devstack.stubs.weather:create_app"
 POLL_SECONDS = 0.1
-STAND_INS = ("s3", "mongo", "redis", "mail", "weather-stub")
+STAND_INS = ("s3", "mongo", "redis", "mail", "cognito", "weather-stub")
 
 Out = Callable[[str], None]
 
@@ -98,6 +100,8 @@ class Supervisor:
     children: dict[str, Child] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     """Components not started, with the reason (shown in the table)."""
+    cognito: Pool | None = None
+    """The Cognito stand-in's pool, once created (``--cognito``)."""
     _lock: RunLock | None = None
     _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=2.0))
 
@@ -176,6 +180,23 @@ class Supervisor:
                     f"(mail: {shown(cfg.mail_dir, cfg.root)}, one .eml per message)"
                 ),
                 probe=http_probe(f"{cfg.url('mail')}/healthz"),
+            )
+        if cfg.cognito and "auth" in registry:
+            self._add(
+                "cognito",
+                [
+                    sys.executable,
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    cfg.host,
+                    "-p",
+                    str(cfg.ports["cognito"]),
+                ],
+                dict(os.environ),
+                address=cfg.url("cognito"),
+                what="moto server (Cognito user pool)",
+                probe=http_probe(f"{cfg.url('cognito')}/moto-api/"),
             )
         if cfg.weather_stub and any(service.third_party for service in registry):
             stub_env = {**os.environ, **cfg.service_env}
@@ -365,6 +386,8 @@ class Supervisor:
             wanted = [n for n in cfg.database_urls if n in self.children]
             migrate_databases(cfg, wanted, self.out, self._sleep)
             self.wait_ready(backing)
+            if "cognito" in self.children:
+                self._use_cognito(create_pool(cfg.url("cognito")))
             self._start_and_wait(self.service_names, also_start=["gateway"])
             if "gateway" in self.children:
                 self.wait_ready(["gateway"])
@@ -372,6 +395,15 @@ class Supervisor:
         except BaseException:
             self.down()
             raise
+
+    def _use_cognito(self, pool: Pool) -> None:
+        """Point auth and every service at the pool just created (its ids are moto's)."""
+        self.cognito = pool
+        for name in [*self.service_names, "gateway"]:
+            if name in self.children:
+                extra = pool.auth_env() if name == "auth" else pool.service_env()
+                self.children[name].env.update(extra)
+        self.out(f"  cognito user pool {pool.pool_id}, app client {pool.client_id}")
 
     def _prepare_folders(self) -> None:
         cfg = self.config
@@ -516,6 +548,7 @@ class Supervisor:
             ("mongo", cfg.mongo_url, bool(cfg.registry.storing("mongo"))),
             ("redis", cfg.redis_url, cfg.redis),
             ("mail", cfg.url("mail"), "auth" in cfg.registry),
+            ("cognito", cfg.url("cognito"), cfg.cognito and "auth" in cfg.registry),
         )
         for name, label, used in stores:
             if not used:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts, sessions
@@ -14,6 +14,7 @@ from auth_service.jobs import JobRunner
 from auth_service.keys import KeySet
 from auth_service.models import User
 from auth_service.passwords import PasswordHasher
+from auth_service.providers import IdentityProvider, LocalProvider
 from auth_service.throttle import LoginThrottle
 from inkwell_runtime.auth import CurrentClaims, get_current_claims, require_role
 from inkwell_runtime.db import DbSession, get_db_session
@@ -29,6 +30,7 @@ __all__ = [
     "Jobs",
     "Keys",
     "Mailer",
+    "Provider",
     "SessionFactory",
     "Sessions",
     "Settings",
@@ -38,6 +40,7 @@ __all__ = [
     "get_current_user",
     "get_db_session",
     "get_email_sender",
+    "get_identity_provider",
     "get_jobs",
     "get_key_set",
     "get_login_throttle",
@@ -72,11 +75,29 @@ Throttle = Annotated[LoginThrottle | None, Depends(get_login_throttle)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
 
 
-async def get_current_user(claims: CurrentClaims, session: DbSession) -> User:
+def get_identity_provider(
+    request: Request, settings: Settings, hasher: Hasher, signer: Signer
+) -> IdentityProvider:
+    """``AUTH_PROVIDER``'s: auth's own password store, or the Cognito pool the app opened."""
+    if settings.auth_provider == "cognito":
+        from auth_service.cognito import CognitoProvider
+
+        return CognitoProvider(settings, request.app.state.cognito)
+    return LocalProvider(settings, hasher, signer)
+
+
+Provider = Annotated[IdentityProvider, Depends(get_identity_provider)]
+
+
+async def get_current_user(claims: CurrentClaims, session: DbSession, settings: Settings) -> User:
     """The caller's account. A valid token for a deleted account, or one issued in a session
-    since revoked (logout, password reset), is not a valid credential."""
+    since revoked (logout, password reset), is not a valid credential. With Cognito, a session
+    started outside Inkwell's login (Cognito's own UI, say) is Cognito's to end."""
     user = await accounts.get_user(session, claims.user_id)
-    if user is None or (claims.sid is not None and not await sessions.is_live(session, claims.sid)):
+    unknown = settings.auth_provider == "cognito"
+    if user is None or (
+        claims.sid is not None and not await sessions.is_live(session, claims.sid, unknown=unknown)
+    ):
         raise HTTPException(
             401, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -70,6 +70,21 @@ class AuthSettings(DatabaseSettings):
             "media": self.media_url,
         }
 
+    cognito_endpoint_url: str | None = None
+    """Cognito's API (``AUTH_PROVIDER=cognito``); unset: AWS's own for ``COGNITO_REGION``.
+    ``make dev --cognito`` points it at moto's server."""
+    cognito_client_secret: SecretStr | None = None
+    """The app client's secret, if it has one: every call then carries its ``SECRET_HASH``."""
+    cognito_confirm: Literal["admin", "code"] = "admin"
+    """How a sign-up is confirmed: ``admin`` (``AdminConfirmSignUp`` at once, as the local
+    provider, which verifies no email either) or ``code`` (Cognito mails a code, the user sends it
+    to ``POST /api/auth/confirm``)."""
+    cognito_admin_group: str = "admin"
+    """The pool's group whose members get the ``admin`` role (``BOOTSTRAP_ADMIN_EMAILS`` join
+    it at registration)."""
+    cognito_revoke_tokens: bool = True
+    """Logout and a replayed refresh token also call Cognito's ``RevokeToken`` (moto 5.2.5 does
+    not implement it: ``make dev --cognito`` turns this off; Inkwell's session ends either way)."""
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
     password_hash_nice: int = Field(default=10, ge=0, le=19)

@@ -10,13 +10,12 @@ from fastapi.security import OAuth2PasswordRequestForm
 from auth_service import accounts, sessions
 from auth_service.api.deps import (
     DbSession,
-    Hasher,
     Jobs,
     Keys,
     Mailer,
+    Provider,
     Sessions,
     Settings,
-    Signer,
     Throttle,
 )
 from auth_service.models import User
@@ -43,11 +42,8 @@ FORGOT_PASSWORD_ACCEPTED = "If that email is registered, a reset link has been s
     response_model=UserRead,
     responses=error_responses({409: "Email or username taken"}),
 )
-async def register(
-    body: UserCreate, session: DbSession, hasher: Hasher, settings: Settings
-) -> User:
-    admins = frozenset(accounts.normalize_email(e) for e in settings.bootstrap_admin_emails)
-    return await accounts.register(session, body, hasher, admins)
+async def register(body: UserCreate, session: DbSession, provider: Provider) -> User:
+    return await provider.register(session, body)
 
 
 _BAD_LOGIN = error_responses(
@@ -58,33 +54,8 @@ _BAD_LOGIN = error_responses(
 )
 
 
-def _token_pair(issued: sessions.Issued, signer: Signer, settings: Settings) -> TokenResponse:
-    ttl = settings.access_token_expire_minutes * 60
-    user = issued.user
-    token = signer.issue(
-        subject=user.id,
-        username=user.username,
-        roles=user.roles,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl_seconds=ttl,
-        extra_claims={"sid": str(issued.family_id)},
-    )
-    return TokenResponse(access_token=token, expires_in=ttl, refresh_token=issued.refresh_token)
-
-
-def _refresh_ttl(settings: Settings) -> timedelta:
-    return timedelta(days=settings.refresh_token_expire_days)
-
-
 async def _issue(
-    session: DbSession,
-    hasher: Hasher,
-    signer: Signer,
-    settings: Settings,
-    throttle: Throttle,
-    login: str,
-    password: str,
+    session: DbSession, provider: Provider, throttle: Throttle, login: str, password: str
 ) -> TokenResponse:
     if throttle is not None and (retry := await throttle.retry_after(login)) is not None:
         raise HTTPException(
@@ -92,8 +63,8 @@ async def _issue(
             f"Too many failed logins for this account; try again in {retry} seconds",
             headers={"Retry-After": str(retry)},
         )
-    user = await accounts.authenticate(session, login, password, hasher)
-    if user is None:
+    pair = await provider.log_in(session, login, password)
+    if pair is None:
         if throttle is not None:
             await throttle.failed(login)
         raise HTTPException(
@@ -101,35 +72,27 @@ async def _issue(
             "Incorrect username or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    issued = await sessions.start(session, user, _refresh_ttl(settings))
-    return _token_pair(issued, signer, settings)
+    return pair
 
 
 @router.post("/token", response_model=TokenResponse, responses=_BAD_LOGIN)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: DbSession,
-    hasher: Hasher,
-    signer: Signer,
-    settings: Settings,
+    provider: Provider,
     throttle: Throttle,
 ) -> TokenResponse:
     """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
-    return await _issue(session, hasher, signer, settings, throttle, form.username, form.password)
+    return await _issue(session, provider, throttle, form.username, form.password)
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
 async def login(
-    body: LoginRequest,
-    session: DbSession,
-    hasher: Hasher,
-    signer: Signer,
-    settings: Settings,
-    throttle: Throttle,
+    body: LoginRequest, session: DbSession, provider: Provider, throttle: Throttle
 ) -> TokenResponse:
     """Log in with a username or email. Failed logins are counted per account: past
     ``LOGIN_FAILURE_LIMIT`` the account answers 429 (known and unknown accounts alike)."""
-    return await _issue(session, hasher, signer, settings, throttle, body.username, body.password)
+    return await _issue(session, provider, throttle, body.username, body.password)
 
 
 @router.post(
@@ -137,25 +100,22 @@ async def login(
     response_model=TokenResponse,
     responses=error_responses({401: "Invalid, expired, revoked or already used refresh token"}),
 )
-async def refresh(
-    body: RefreshRequest, session: DbSession, signer: Signer, settings: Settings
-) -> TokenResponse:
+async def refresh(body: RefreshRequest, session: DbSession, provider: Provider) -> TokenResponse:
     """Trade a refresh token for a new pair; the one presented is spent. Presenting a spent
     token again revokes its whole session (someone else holds a copy) and answers 401."""
     try:
-        issued = await sessions.rotate(session, body.refresh_token, _refresh_ttl(settings))
+        return await provider.refresh(session, body.refresh_token)
     except sessions.InvalidRefreshToken as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, exc.detail, headers={"WWW-Authenticate": "Bearer"}
         ) from exc
-    return _token_pair(issued, signer, settings)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshRequest, session: DbSession) -> None:
+async def logout(body: RefreshRequest, session: DbSession, provider: Provider) -> None:
     """End the session the refresh token belongs to: its refresh tokens stop working, and so
     do its access tokens at auth's own endpoints. An unknown token is nothing to end (204)."""
-    await sessions.logout(session, body.refresh_token)
+    await provider.log_out(session, body.refresh_token)
 
 
 @router.get("/jwks.json")
@@ -198,11 +158,13 @@ async def forgot_password(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses({400: "Invalid or expired reset token"}),
 )
-async def reset_password(body: ResetPasswordRequest, session: DbSession, hasher: Hasher) -> None:
+async def reset_password(
+    body: ResetPasswordRequest, session: DbSession, provider: Provider
+) -> None:
     """Set a new password with a reset token; every other reset token and every login session
     of the account is revoked with it."""
     try:
-        done = await accounts.reset_password(session, body.token, body.new_password, hasher)
+        done = await provider.reset_password(session, body.token, body.new_password)
     except accounts.PasswordRefused as exc:
         error = {"type": "value_error", "loc": ("body", "new_password"), "msg": exc.detail}
         raise RequestValidationError([error]) from exc

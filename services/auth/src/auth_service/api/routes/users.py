@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from auth_service import accounts
-from auth_service.api.deps import AdminClaims, CurrentUser, DbSession, Hasher, Settings
+from auth_service.api.deps import AdminClaims, CurrentUser, DbSession, Provider, Settings
 from auth_service.models import User
 from auth_service.schemas import DeleteAccountRequest
 from contracts.auth import PublicUser, UserPage, UserRead
@@ -35,20 +35,20 @@ async def delete_me(
     body: DeleteAccountRequest,
     user: CurrentUser,
     session: DbSession,
-    hasher: Hasher,
+    provider: Provider,
     settings: Settings,
 ) -> None:
     """Delete the caller's account, the password confirmed. Auth refuses the account's tokens
     at once; its posts, preferences and profile picture are erased by the other services within
     seconds (an outbox with retries: a service that is down is erased when it returns). Other
     services refuse the account's tokens within seconds (auth's revocation feed)."""
-    if not await hasher.verify(body.password, user.hashed_password):
+    if not await provider.check_password(user, body.password):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Incorrect password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    await accounts.delete_account(session, user, settings.erasure_services)
+    await provider.delete(session, user, settings.erasure_services)
 
 
 @router.get(
