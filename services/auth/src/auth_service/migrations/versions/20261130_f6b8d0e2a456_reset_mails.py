@@ -1,7 +1,7 @@
 """reset mails: every email /forgot-password sends, known address or not (the hourly cap)
 
-Revision ID: e5a7c9d1f345
-Revises: d4f6b8c0e234
+Revision ID: f6b8d0e2a456
+Revises: e5a7c9d1f345
 Create Date: 2026-11-30 20:50:00
 
 """
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "e5a7c9d1f345"
-down_revision: str | Sequence[str] | None = "d4f6b8c0e234"
+revision: str = "f6b8d0e2a456"
+down_revision: str | Sequence[str] | None = "e5a7c9d1f345"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
