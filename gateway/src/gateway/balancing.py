@@ -4,10 +4,16 @@ A pool keyed by host name sticks to the replicas it first connected to: kept-ali
 are reused, and the name is resolved only for new ones. Here each request picks the next
 address of its service's name, round robin, and goes to that address (the ``Host`` header
 still names the service), so each replica has its own kept-alive connections and gets its
-share of requests. Names are re-resolved every ``resolve_seconds`` (replicas come and go); an
-address that refused a connection is skipped for ``cooldown_seconds``, then tried again, and
-the request goes to the next address at once (nothing was sent). In Kubernetes this wants a
-headless Service (``clusterIP: None``), whose name resolves to every ready pod.
+share of requests. Names are re-resolved every ``resolve_seconds`` (replicas come and go).
+
+Failing fast: an address that refused a connection, or did not accept one within the session's
+``sock_connect`` timeout (``GATEWAY_CONNECT_TIMEOUT_SECONDS``: a stopped container's address
+answers nothing at all), is skipped for ``cooldown_seconds``, then tried again; the request goes
+to the next address at once (nothing was sent), and the name is resolved again on the next
+request (the stopped replica leaves the answer). An address whose response said
+``Connection: close`` is going away (a draining replica: ``inkwell_runtime.drain``) and is
+skipped the same way, before its listener closes. In Kubernetes this wants a headless Service
+(``clusterIP: None``), whose name resolves to every ready pod.
 """
 
 import asyncio
@@ -83,8 +89,11 @@ class Balancer:
         healthy = [a for a in rotated if self._failed_until.get(a, 0.0) <= now]
         return healthy + [a for a in rotated if a not in healthy]
 
-    def failed(self, address: str) -> None:
+    def failed(self, host: str, port: int, address: str) -> None:
+        """Skip ``address`` for the cooldown, and resolve ``host`` again on the next request."""
         self._failed_until[address] = self._clock() + self.cooldown_seconds
+        if (entry := self._names.get((host, port))) is not None:
+            entry.resolved_at = float("-inf")
 
     async def middleware(
         self, request: ClientRequest, handler: ClientHandlerType
@@ -98,15 +107,19 @@ class Balancer:
         for attempt, address in enumerate(candidates):
             request.url = url.with_host(address) if address != host else url
             try:
-                return await handler(request)
-            except aiohttp.ClientConnectorError:
-                # refused or unreachable: the request was not sent, so the next one may take it
-                self.failed(address)
+                response = await handler(request)
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # refused, unreachable or silent: the request was not sent, so the next may take it
+                self.failed(host, port, address)
                 if attempt == len(candidates) - 1:
                     raise
                 logger.warning(
-                    "%s (%s) refused a connection; trying the next address", host, address
+                    "%s (%s) took no connection (%r); trying the next address", host, address, exc
                 )
+                continue
+            if address != host and response.headers.get("Connection", "").lower() == "close":
+                self.failed(host, port, address)  # draining: no new requests while it finishes
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
 
