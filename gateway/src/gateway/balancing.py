@@ -12,8 +12,10 @@ answers nothing at all), is skipped for ``cooldown_seconds``, then tried again; 
 to the next address at once (nothing was sent), and the name is resolved again on the next
 request (the stopped replica leaves the answer). An address whose response said
 ``Connection: close`` is going away (a draining replica: ``inkwell_runtime.drain``) and is
-skipped the same way, before its listener closes. In Kubernetes this wants a headless Service
-(``clusterIP: None``), whose name resolves to every ready pod.
+skipped the same way, before its listener closes; so is one that cut a request or left it
+unanswered (a killed replica), though that request fails (it may have been handled). In
+Kubernetes this wants a headless Service (``clusterIP: None``), whose name resolves to every
+ready pod.
 """
 
 import asyncio
@@ -117,6 +119,11 @@ class Balancer:
                     "%s (%s) took no connection (%r); trying the next address", host, address, exc
                 )
                 continue
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, TimeoutError):
+                # sent, but cut or unanswered (a killed replica): not retried (it may have been
+                # handled), and the address skipped so that the next requests are not
+                self.failed(host, port, address)
+                raise
             if address != host and response.headers.get("Connection", "").lower() == "close":
                 self.failed(host, port, address)  # draining: no new requests while it finishes
             return response
