@@ -73,10 +73,11 @@ class Gateways:
     """Every gateway, used as a load balancer in front of them would: round robin; a gateway
     that refuses the connection (nothing was sent) is skipped and the request goes to the
     next; one whose answer says ``Connection: close`` (draining) gets nothing more until its
-    ``/healthz`` answers again after ``cooldown`` seconds."""
+    ``/healthz`` answers again after ``cooldown`` seconds (longer than the gateway's 5 s drain:
+    by then its listener has closed, so the health check asks the new process)."""
 
     urls: Sequence[str]
-    cooldown: float = 2.0
+    cooldown: float = 10.0
     timeout: float = 30.0
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     out_until: dict[str, float] = field(default_factory=dict)
