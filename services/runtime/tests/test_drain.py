@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
+import uvicorn
 
 from inkwell_runtime.app import build_app
-from inkwell_runtime.drain import begin
+from inkwell_runtime.drain import DrainingServer, begin, is_draining
 from inkwell_runtime.health import readiness_router
 from inkwell_runtime.settings import ServiceSettings
 from inkwell_testing.apps import served
@@ -147,3 +149,25 @@ async def test_a_draining_app_is_not_ready_and_closes_every_connection() -> None
     assert response.json()["checks"] == {"shutdown": "down"}
     assert asked == ["db"]  # the draining answer asked nothing
     assert (missing.status_code, missing.headers["connection"]) == (404, "close")
+
+
+@pytest.mark.anyio
+async def test_the_server_closes_after_the_drain_or_at_a_second_signal() -> None:
+    """DrainingServer's decisions in process (the subprocess test above runs them for real)."""
+    app = build_app(ServiceSettings(), name="t", description="")
+    server = DrainingServer(uvicorn.Config(app), app=app, drain_seconds=600)
+    server.handle_exit(signal.SIGTERM, None)
+    assert is_draining(app)
+    assert not server.should_exit  # draining: the listener stays open
+    assert not await server.on_tick(1)
+    server.handle_exit(signal.SIGTERM, None)  # a second SIGTERM: now
+    assert server.should_exit
+
+    quick = DrainingServer(uvicorn.Config(app), app=app, drain_seconds=0.01)
+    quick.handle_exit(signal.SIGTERM, None)
+    assert not quick.should_exit
+    await anyio.sleep(0.02)
+    assert await quick.on_tick(1)  # the drain is over: uvicorn's shutdown begins
+    ctrl_c = DrainingServer(uvicorn.Config(app), app=app, drain_seconds=600)
+    ctrl_c.handle_exit(signal.SIGINT, None)
+    assert ctrl_c.should_exit  # Ctrl-C does not wait
