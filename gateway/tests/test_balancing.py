@@ -4,7 +4,7 @@ on 127.0.0.1-3, one port, one name that a fixed resolver answers)."""
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
@@ -241,41 +241,43 @@ async def test_an_address_that_takes_no_connection_is_skipped_after_the_connect_
     assert resolver.lookups == 2  # at start, then again after the silent address failed
 
 
+@asynccontextmanager
+async def second_replica_as(replicas: dict[str, Any], **behaviour: bool) -> AsyncIterator[None]:
+    """127.0.0.2 replaced by a replica that behaves so (``draining=True``, ``cut=True``)."""
+    await replicas["running"]["127.0.0.2"].server.close()
+    odd = Replica("127.0.0.2", replicas["port"], replicas["served"], replicas["hosts"], **behaviour)
+    await odd.server.start_server()
+    try:
+        yield
+    finally:
+        await odd.server.close()
+    replicas["served"].clear()
+
+
 async def test_a_replica_saying_connection_close_gets_no_more_requests_while_it_drains(
     settings: GatewaySettings, replicas: dict[str, Any]
 ) -> None:
     """A draining replica (``inkwell_runtime.drain``) still answers, with ``Connection: close``:
     after that answer the gateway sends it nothing until the cooldown is over."""
-    port = replicas["port"]
-    await replicas["running"]["127.0.0.2"].server.close()
-    draining = Replica("127.0.0.2", port, replicas["served"], replicas["hosts"], draining=True)
-    await draining.server.start_server()
-    try:
-        app = await gateway(settings, port, FixedResolver(list(ADDRESSES)))
+    async with second_replica_as(replicas, draining=True):
+        app = await gateway(settings, replicas["port"], FixedResolver(list(ADDRESSES)))
         async with LifespanManager(app):
             replicas["served"].clear()
             assert await get_posts(app, 30) == [200] * 30
-    finally:
-        await draining.server.close()
-    assert replicas["served"]["127.0.0.2"] == 1  # its one answer said it is closing
-    assert replicas["served"]["127.0.0.1"] + replicas["served"]["127.0.0.3"] == 29
+            served = dict(replicas["served"])
+    assert served["127.0.0.2"] == 1  # its one answer said it is closing
+    assert served["127.0.0.1"] + served["127.0.0.3"] == 29
 
 
 async def test_a_replica_that_cuts_a_request_fails_it_and_is_skipped_after(
     settings: GatewaySettings, replicas: dict[str, Any]
 ) -> None:
-    port = replicas["port"]
-    await replicas["running"]["127.0.0.2"].server.close()
-    killed = Replica("127.0.0.2", port, replicas["served"], replicas["hosts"], cut=True)
-    await killed.server.start_server()
-    try:
-        app = await gateway(settings, port, FixedResolver(list(ADDRESSES)))
-        async with LifespanManager(app):
+    async with second_replica_as(replicas, cut=True):
+        app = await gateway(settings, replicas["port"], FixedResolver(list(ADDRESSES)))
+        async with LifespanManager(app), gateway_client(app) as client:
             replicas["served"].clear()
-            async with gateway_client(app) as client:
-                codes = [(await client.post("/api/posts", json={})).status_code for _ in range(30)]
-    finally:
-        await killed.server.close()
+            codes = [(await client.post("/api/posts", json={})).status_code for _ in range(30)]
+            cut = replicas["served"]["127.0.0.2"]
     # the one POST it took failed (not retried: it may have been handled); none went after
     assert sorted(codes) == [200] * 29 + [502]
-    assert replicas["served"]["127.0.0.2"] == 1
+    assert cut == 1
