@@ -281,3 +281,54 @@ async def test_a_replica_that_cuts_a_request_fails_it_and_is_skipped_after(
     # the one POST it took failed (not retried: it may have been handled); none went after
     assert sorted(codes) == [200] * 29 + [502]
     assert cut == 1
+
+
+class GoneResolver(FixedResolver):
+    """A name that stops resolving: "no such name" (every replica stopped) or a DNS blip."""
+
+    def __init__(self, addresses: list[str], errno: int) -> None:
+        super().__init__(addresses)
+        self.errno = errno
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if not self.addresses:
+            self.lookups += 1
+            raise socket.gaierror(self.errno, "no answer")
+        return await super().resolve(host, port, family)
+
+
+async def test_a_name_with_no_address_left_is_not_tried_at_its_old_addresses() -> None:
+    """Every replica stopped: the name answers "no such name", so its last addresses are
+    dropped (the request fails at once, 503), while a temporary failure keeps them."""
+    clock = Clock()
+    gone = GoneResolver(list(ADDRESSES), socket.EAI_NONAME)
+    balancer = Balancer(gone, resolve_seconds=5, clock=clock)
+    assert await balancer.addresses(NAME, 80) == ADDRESSES
+    gone.addresses = []
+    clock.now = 5
+    assert await balancer.addresses(NAME, 80) == [NAME]  # the name itself: it fails at once
+
+    blip = GoneResolver(list(ADDRESSES), socket.EAI_AGAIN)
+    balancer = Balancer(blip, resolve_seconds=5, clock=clock)
+    assert await balancer.addresses(NAME, 80) == ADDRESSES
+    blip.addresses = []
+    clock.now = 10
+    assert await balancer.addresses(NAME, 80) == ADDRESSES
+
+
+async def test_every_replica_stopped_the_gateway_answers_503_without_trying_them(
+    settings: GatewaySettings, replicas: dict[str, Any]
+) -> None:
+    resolver = GoneResolver(list(ADDRESSES), socket.EAI_NONAME)
+    app = await gateway(settings, replicas["port"], resolver, gateway_resolve_seconds=60)
+    async with LifespanManager(app):
+        assert await get_posts(app, 3) == [200] * 3
+        for replica in replicas["running"].values():
+            await replica.server.close()
+        resolver.addresses = []
+        # the first request finds its address gone and the name gone with it; then none tries
+        # an old address: each asks DNS again (the name is back as soon as a replica is)
+        assert await get_posts(app, 3) == [503] * 3
+    assert resolver.lookups == 1 + 3

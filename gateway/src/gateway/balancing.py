@@ -72,6 +72,12 @@ class Balancer:
     async def _resolve(self, host: str, port: int, entry: _Name) -> None:
         try:
             found = await self._resolver.resolve(host, port, family=socket.AF_UNSPEC)
+        except socket.gaierror as exc:
+            if exc.errno in _NO_SUCH_NAME:
+                # an answer, not a blip: the name has no address now (every replica stopped);
+                # the request goes to the name itself and fails at once (503)
+                entry.addresses = []
+            logger.warning("could not resolve %s: %s", host, exc)
         except OSError as exc:
             # keep what was known: a DNS blip must not stop traffic to live replicas
             logger.warning("could not resolve %s: %s", host, exc)
@@ -105,16 +111,26 @@ class Balancer:
         if host is None or port is None or url.scheme != "http":
             # https: the certificate names the service, not its addresses
             return await handler(request)
-        candidates = self.order(host, port, await self.addresses(host, port))
-        for attempt, address in enumerate(candidates):
+        tried: set[str] = set()
+        refused: Exception | None = None
+        while True:
+            # (again after each failure: the failed address is last, the name resolved anew)
+            order = self.order(host, port, await self.addresses(host, port))
+            candidates = [a for a in order if a not in tried]
+            if not candidates:  # every address the name has now was tried
+                assert refused is not None
+                raise refused
+            address = candidates[0]
+            tried.add(address)
             request.url = url.with_host(address) if address != host else url
             try:
                 response = await handler(request)
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 # refused, unreachable or silent: the request was not sent, so the next may take it
                 self.failed(host, port, address)
-                if attempt == len(candidates) - 1:
+                if len(candidates) == 1:
                     raise
+                refused = exc
                 logger.warning(
                     "%s (%s) took no connection (%r); trying the next address", host, address, exc
                 )
@@ -127,7 +143,10 @@ class Balancer:
             if address != host and response.headers.get("Connection", "").lower() == "close":
                 self.failed(host, port, address)  # draining: no new requests while it finishes
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
+
+
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+"""getaddrinfo's "no such name" answers (a temporary failure, EAI_AGAIN, keeps the addresses)."""
 
 
 def _is_address(host: str) -> bool:
