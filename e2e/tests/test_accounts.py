@@ -170,6 +170,7 @@ async def test_a_reset_by_email_revokes_every_session_and_older_links(
     assert unused == 0
 
 
+@pytest.mark.usefixtures("per_process")  # auth's throttle: in memory, per auth process
 async def test_failed_logins_are_throttled_per_account_whatever_the_client_claims(
     gateway: httpx.AsyncClient, alice: User
 ) -> None:
