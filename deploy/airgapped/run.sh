@@ -20,7 +20,7 @@
 #
 # Needs root (dockerd, debootstrap, apt, iptables), ~4 GB of memory (a tmpfs) or disk for the
 # engine's data, ~1.3 GB of cache, and 4-11 minutes. Settings:
-#   AIRGAPPED_PORT_BASE   host ports: gateway BASE, weather stub +9, S3 +10, Mongo +11,
+#   AIRGAPPED_PORT_BASE   host ports: gateway BASE (scaled: and BASE+1), weather stub +9, S3 +10, Mongo +11,
 #                         PostgreSQL +12 (default 28000; each must be free)
 #   AIRGAPPED_KEEP=1      leave the stack and dockerd running; prints how to reach them and the
 #                         one command that undoes everything (run.sh --stop <run folder>)
@@ -29,6 +29,9 @@
 #   AIRGAPPED_TMPFS=0     the engine's data on disk, not on a tmpfs
 #   DEBIAN_MIRROR         debootstrap's mirror (default: the one apt uses here)
 #   PYTEST_ARGS           passed to the e2e suite (e.g. "-x -k auth")
+#   AIRGAPPED_SCALED=1    the scaled variant (deploy/compose.scaled.yml: auth 2, content 3, the
+#                         others 2, two gateways on BASE and BASE+1, a key set made for the run);
+#                         the suite adds e2e/tests/test_replicas.py (make e2e-compose-airgapped-scaled)
 # Usage: run.sh | run.sh --stop <run folder>   (docs/compose.md describes every step)
 set -Eeuo pipefail
 
@@ -173,6 +176,7 @@ set -a
 . deploy/e2e.env
 set +a
 mkdir -p "$LOG_DIR"
+[ "$SCALED" = 1 ] && make_auth_keys "$WORK"
 build_images
 
 # ------------------------------------------------------------------ 5. up

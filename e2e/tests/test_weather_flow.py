@@ -70,6 +70,7 @@ async def test_no_preferences_is_404_then_delete_forgets(
     assert again.status_code == 404
 
 
+@pytest.mark.usefixtures("per_process")  # weather's cache: in memory, per weather process
 async def test_a_city_is_fetched_once_then_cached(
     gateway: httpx.AsyncClient, alice: User, weather_stub: httpx.AsyncClient
 ) -> None:

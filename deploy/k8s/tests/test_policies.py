@@ -100,7 +100,12 @@ def test_every_deployment_has_probes_limits_and_a_graceful_drain(
             assert readiness == ("/healthz" if name == "gateway" else "/readyz"), name
             sleep = container["lifecycle"]["preStop"]["exec"]["command"]
             assert sleep[0] == "sleep", name
-            assert spec["terminationGracePeriodSeconds"] > int(sleep[1]) + 10, name
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            drain = int(env["SHUTDOWN_DRAIN_SECONDS"])
+            assert drain > 4, f"{name}: the drain outlasts the gateway's 4 s keep-alive"
+            in_flight = int(env["SHUTDOWN_TIMEOUT_SECONDS"])
+            # preStop, then SIGTERM's drain, then in-flight requests: all before SIGKILL
+            assert spec["terminationGracePeriodSeconds"] > int(sleep[1]) + drain + in_flight, name
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, name
         assert "replicas" not in deployment["spec"], f"{name}: its autoscaler sets replicas"
 

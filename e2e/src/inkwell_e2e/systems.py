@@ -73,6 +73,12 @@ class System:
     """Auth keeps its signing key across a restart (tokens issued before stay valid)."""
     supervisor: Supervisor | None = None
     """The local stack's supervisor (``local`` only)."""
+    gateway_urls: tuple[str, ...] = ()
+    """Every gateway (``E2E_GATEWAY_URLS``; the scaled compose variant publishes two)."""
+    compose_command: tuple[str, ...] = ()
+    """``docker compose -p <project> -f ...`` of a compose system (its containers, one by one)."""
+    scaled: bool = False
+    """More than one replica of everything (``E2E_SCALED=1``: e2e/tests/test_replicas.py)."""
     cognito: bool = False
     """Users live in a Cognito user pool (``E2E_COGNITO=1``: moto's, behind auth)."""
 
@@ -279,6 +285,7 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
         build=env.get("E2E_COMPOSE_BUILD", "0") == "1",
     )
     gateway_url = env.get("GATEWAY_URL", "http://127.0.0.1:8000")
+    gateway_urls = [u.strip() for u in env.get("E2E_GATEWAY_URLS", gateway_url).split(",")]
     out(f"inkwell e2e: docker compose -p {project} up --wait ({', '.join(files)})")
     compose.start()
     try:
@@ -291,6 +298,9 @@ def compose_system(out: Out, env: Mapping[str, str]) -> Iterator[System]:
             # before an auth restart still verifies after it; 0 for a stack without one
             stable_signing_key=env.get("E2E_STABLE_SIGNING_KEY", "1") == "1",
             stores=stores_from_env(env, COMPOSE_DEFAULTS),
+            gateway_urls=tuple(u for u in gateway_urls if u),
+            compose_command=tuple(compose.compose_command_property),
+            scaled=env.get("E2E_SCALED", "0") == "1",
         )
     finally:
         if env.get("E2E_COMPOSE_KEEP", "0") != "1":

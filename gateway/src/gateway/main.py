@@ -77,7 +77,10 @@ def upstream_session(
         # Waiting for a pooled connection, connecting, and each read may take ``seconds``;
         # a slow-but-steady answer is never cut short by a total.
         timeout=aiohttp.ClientTimeout(
-            total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+            total=None,
+            connect=seconds,
+            sock_connect=min(settings.gateway_connect_timeout_seconds, seconds),
+            sock_read=seconds,
         ),
         auto_decompress=False,  # bytes pass through as the service encoded them
         cookie_jar=aiohttp.DummyCookieJar(),

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import aiohttp
 from asgi_correlation_id import correlation_id
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from inkwell_runtime.drain import is_draining
 from inkwell_runtime.health import CheckState, Degraded, ReadyState, check_all
 from inkwell_runtime.state import state_dependency
 
@@ -49,8 +50,14 @@ def readiness_router(services: Mapping[str, str], timeout: float) -> APIRouter:
         response_model=GatewayReadiness,
         responses={503: {"model": GatewayReadiness, "description": "A service is down"}},
     )
-    async def readyz(session: HttpSession) -> JSONResponse:
-        """Every service answers its own ``/readyz`` with 200 within the readiness timeout."""
+    async def readyz(request: Request, session: HttpSession) -> JSONResponse:
+        """Every service answers its own ``/readyz`` with 200 within the readiness timeout.
+        From SIGTERM on: 503 at once, nothing asked (``inkwell_runtime.drain``)."""
+        if is_draining(request.app):
+            draining = GatewayReadiness(
+                status="not ready", services={}, details={"gateway": {"shutdown": "draining"}}
+            )
+            return JSONResponse(draining.model_dump(), status_code=503)
         headers = {"X-Request-ID": correlation_id.get() or ""}
 
         async def probe(url: str) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from inkwell_runtime import serve
 from inkwell_runtime.settings import ServiceSettings
@@ -19,6 +21,19 @@ def _no_dot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """serve.main reads ``.env`` in the working directory: here, an empty folder."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ENV_FILE", raising=False)
+
+
+def fake_server(served: dict[str, Any]) -> type:
+    """Stands in for DrainingServer: records what it was given instead of serving."""
+
+    class Server:
+        def __init__(self, config: uvicorn.Config, *, app: FastAPI, drain_seconds: float) -> None:
+            served.update(config=config, app=app, drain_seconds=drain_seconds)
+
+        def run(self) -> None:
+            logging.getLogger("uvicorn.error").info("serving")
+
+    return Server
 
 
 @pytest.mark.parametrize(
@@ -37,29 +52,25 @@ def test_logging_is_configured_before_uvicorn_serves_the_factory(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     served: dict[str, Any] = {}
-
-    def run(app: str, **options: Any) -> None:
-        logging.getLogger("uvicorn.error").info("serving")
-        served.update(app=app, **options)
-
-    monkeypatch.setattr(serve.uvicorn, "run", run)
+    monkeypatch.setattr(serve, "DrainingServer", fake_server(served))
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     monkeypatch.setenv("LOG_JSON", "true")
+    monkeypatch.setenv("SHUTDOWN_DRAIN_SECONDS", "5")
     monkeypatch.delenv("UVICORN_HTTP", raising=False)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
 
     serve.main(["media_service.main:create_app", "--port", "8004", "--host", "10.1.2.3"])
 
-    assert served == {
-        "app": "media_service.main:create_app",
-        "factory": True,
-        "host": "10.1.2.3",
-        "port": 8004,
-        "timeout_graceful_shutdown": None,
-        "http": "auto",
-        "proxy_headers": True,
-        "forwarded_allow_ips": None,  # uvicorn's default: $FORWARDED_ALLOW_IPS, else 127.0.0.1
-        "log_config": None,  # uvicorn keeps the logging configured here
-    }
+    config: uvicorn.Config = served["config"]
+    assert isinstance(served["app"], FastAPI)
+    assert served["app"].title == "Inkwell media"  # the factory was called: one app, drained
+    assert config.app is served["app"]
+    assert served["drain_seconds"] == 5
+    assert (config.host, config.port, config.http) == ("10.1.2.3", 8004, "auto")
+    assert config.timeout_graceful_shutdown == 20  # SHUTDOWN_TIMEOUT_SECONDS' default
+    assert config.proxy_headers is True
+    assert config.forwarded_allow_ips == "127.0.0.1,::1"  # uvicorn's default
+    assert config.log_config is None  # uvicorn keeps the logging configured here
     (line,) = [json.loads(x) for x in capsys.readouterr().err.splitlines() if "serving" in x]
     assert (line["service"], line["logger"], line["request_id"]) == ("media", "uvicorn.error", "-")
 
@@ -70,14 +81,19 @@ def test_the_gateway_gets_its_edge_protocol_and_trusts_no_proxy_unless_told(
     """``UVICORN_HTTP`` (compose, make dev) picks the protocol class that enforces the
     gateway's header and body limits; ``--no-proxy-headers`` makes the TCP peer the client."""
     served: dict[str, Any] = {}
-    monkeypatch.setattr(serve.uvicorn, "run", lambda app, **options: served.update(options))
+    monkeypatch.setattr(serve, "DrainingServer", fake_server(served))
     monkeypatch.setenv("UVICORN_HTTP", "gateway.edge:EdgeProtocol")
 
-    serve.main(["gateway.main:create_app", "--no-proxy-headers"])
+    serve.main(
+        ["gateway.main:create_app", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"]
+    )
 
-    assert (served["http"], served["proxy_headers"]) == ("gateway.edge:EdgeProtocol", False)
+    config: uvicorn.Config = served["config"]
+    assert (config.http, config.proxy_headers) == ("gateway.edge:EdgeProtocol", False)
+    assert config.timeout_graceful_shutdown == 5
     serve.main(["gateway.main:create_app", "--forwarded-allow-ips", "10.0.0.5", "--http", "h11"])
-    assert (served["forwarded_allow_ips"], served["http"]) == ("10.0.0.5", "h11")
+    config = served["config"]
+    assert (config.forwarded_allow_ips, config.http) == ("10.0.0.5", "h11")
 
 
 def served_process(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -56,7 +56,11 @@ class GatewayBaseSettings(ServiceSettings):
     gateway_resolve_seconds: float = Field(default=5.0, ge=0)
     """How long a service name's addresses are reused before it is resolved again."""
     gateway_address_cooldown_seconds: float = Field(default=10.0, ge=0)
-    """How long an address that refused a connection is skipped."""
+    """How long an address that took no connection (or said it is closing) is skipped."""
+    gateway_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    """A service must accept a connection within this (capped by ``GATEWAY_TIMEOUT_SECONDS``):
+    a stopped container's address answers nothing, and waiting the full timeout made its
+    routes slow; balanced, the request then goes to the next address."""
     rate_limit_storage_url: str | None = None
     """Where the login limit counts: ``redis://host:6379/0`` (or ``rediss://``) shares it
     between every gateway; unset, each gateway counts in its own memory."""

@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from inkwell_runtime import revocations
 from inkwell_runtime.docs import use_token_url
+from inkwell_runtime.drain import CloseWhileDraining
 from inkwell_runtime.errors import install_error_handlers
 from inkwell_runtime.guard import install_request_guard
 from inkwell_runtime.health import ReadinessCheck, liveness_router, readiness_router
@@ -52,6 +53,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.draining = False  # True from SIGTERM on (inkwell_runtime.drain)
     # Inside the request-id middleware, so a rejection carries its id: hostile input (NUL, NaN,
     # deep nesting, a body past the cap) never reaches a route (the gateway has no limits: None).
     if (limits := settings.guard_limits()) is not None:
@@ -63,6 +65,8 @@ def build_app(
         validator=is_valid_request_id,
         update_request_header=True,
     )
+    # outermost: while draining, every response (errors included) says Connection: close
+    app.add_middleware(CloseWhileDraining, owner=app)
     install_error_handlers(app)
     app.include_router(liveness_router())
     return app

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from inkwell_runtime.drain import is_draining
+
 logger = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[Request], Awaitable[object]]
@@ -109,7 +111,11 @@ def readiness_router(checks: Mapping[str, ReadinessCheck], timeout: float) -> AP
     )
     async def readyz(request: Request) -> JSONResponse:
         """Every dependency this service needs answers, checked concurrently; a soft one that
-        fails makes the service ``degraded`` (200: it still answers)."""
+        fails makes the service ``degraded`` (200: it still answers). From SIGTERM on: 503
+        with the ``shutdown`` check down, without asking anything (``inkwell_runtime.drain``)."""
+        if is_draining(request.app):
+            draining = Readiness(status="not ready", checks={"shutdown": "down"})
+            return JSONResponse(draining.model_dump(), status_code=503)
         found = await check_all({n: partial(c, request) for n, c in checks.items()}, timeout)
         body = Readiness(status=found.status, checks=found.checks, details=found.details)
         return JSONResponse(body.model_dump(), status_code=found.status_code)

@@ -11,6 +11,9 @@ Before anything reads a setting, the process reads ``--env-file`` (default ``$EN
 variables the environment does not set already (``inkwell_runtime.settings.load_env_file``, the
 same rule as ``make dev``). Only a served process does this: test suites build settings
 without any ``.env``.
+
+SIGTERM drains (``inkwell_runtime.drain``): ``/readyz`` 503 at once, the listener open for
+``SHUTDOWN_DRAIN_SECONDS`` more, then in-flight requests finish (``SHUTDOWN_TIMEOUT_SECONDS``).
 """
 
 import argparse
@@ -20,7 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+from uvicorn.importer import import_from_string
 
+from inkwell_runtime.drain import DrainingServer
 from inkwell_runtime.logging import configure_logging
 from inkwell_runtime.settings import ServiceSettings, load_env_file
 
@@ -40,7 +45,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--name", help="the service name in log lines (default: from FACTORY)")
-    parser.add_argument("--timeout-graceful-shutdown", type=int, default=None)
+    parser.add_argument(
+        "--timeout-graceful-shutdown",
+        type=int,
+        default=None,
+        help="how long in-flight requests may finish (default: $SHUTDOWN_TIMEOUT_SECONDS)",
+    )
     parser.add_argument(
         "--http",
         default=os.environ.get("UVICORN_HTTP", "auto"),
@@ -71,17 +81,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(
         args.name or service_name(args.factory), settings.log_level, json=settings.log_json
     )
-    uvicorn.run(
-        args.factory,
-        factory=True,
+    app = import_from_string(args.factory)()
+    config = uvicorn.Config(
+        app,
         host=args.host,
         port=args.port,
-        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        timeout_graceful_shutdown=(
+            args.timeout_graceful_shutdown
+            if args.timeout_graceful_shutdown is not None
+            else settings.shutdown_timeout_seconds
+        ),
         http=args.http,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
         log_config=None,
     )
+    DrainingServer(config, app=app, drain_seconds=settings.shutdown_drain_seconds).run()
 
 
 if __name__ == "__main__":

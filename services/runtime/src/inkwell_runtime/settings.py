@@ -128,6 +128,12 @@ class ServiceSettings(BaseSettings):
     """Default: ``https://cognito-idp.<region>.amazonaws.com/<pool id>`` (what Cognito, and
     moto, put in ``iss``)."""
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0)
+    """After SIGTERM, ``/readyz`` answers 503 and the listener stays open this long (so load
+    balancers and the gateway stop sending here) before in-flight requests finish and the process
+    exits (``inkwell_runtime.drain``); compose and Kubernetes set it."""
+    shutdown_timeout_seconds: int = Field(default=20, gt=0)
+    """After the listener closes, in-flight requests get this long to finish."""
     max_body_bytes: int = Field(default=1 * MIB, gt=0)
     """The largest request body the service reads (413 past it, counted while reading)."""
     max_json_depth: int = Field(default=32, ge=1)

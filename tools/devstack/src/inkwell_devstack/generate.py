@@ -79,6 +79,13 @@ CI_STEPS: tuple[Step, ...] = (
         github_command="make e2e-compose",
         github_setup=BROWSER_SETUP,
     ),
+    Step(
+        "e2e-compose-scaled",
+        "end-to-end suite and replica tests on scaled docker compose",
+        "make e2e-compose-airgapped-scaled",
+        github_command="make e2e-compose-scaled",
+        github_setup=BROWSER_SETUP,
+    ),
 )
 
 

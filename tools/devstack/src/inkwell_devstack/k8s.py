@@ -36,9 +36,15 @@ IMAGE_TAG = "0.1.0"
 MIN_REPLICAS = 2
 MAX_REPLICAS = 6
 DRAIN_SECONDS = 5
-"""preStop sleep: endpoints stop sending new requests before the process gets SIGTERM."""
-GRACE_SECONDS = 30
-"""terminationGracePeriodSeconds: the drain plus in-flight requests finishing."""
+"""preStop sleep: endpoints (and the headless names) drop the pod before it gets SIGTERM."""
+SHUTDOWN_DRAIN_SECONDS = 5
+"""After SIGTERM (inkwell_runtime.drain): /readyz 503 and ``Connection: close`` while the
+listener stays open, longer than the gateway's 4 s keep-alive, so no pooled connection to the
+pod outlives it (and the gateway's cached addresses skip it)."""
+SHUTDOWN_TIMEOUT_SECONDS = 20
+"""Then in-flight requests get this long to finish."""
+GRACE_SECONDS = DRAIN_SECONDS + SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5
+"""terminationGracePeriodSeconds: preStop, the drain and in-flight requests finishing."""
 KEYS_DIR = "/var/run/secrets/inkwell/auth-keys"
 AUTH_KEYS_SECRET = "inkwell-auth-keys"
 INGRESS_NAMESPACE = "ingress-nginx"
@@ -181,7 +187,11 @@ def migrate_container(workload: Workload, *, wait: bool) -> dict[str, Any]:
 
 
 def deployment(workload: Workload) -> dict[str, Any]:
-    env: list[dict[str, Any]] = [{"name": "PORT", "value": str(workload.port)}]
+    env: list[dict[str, Any]] = [
+        {"name": "PORT", "value": str(workload.port)},
+        {"name": "SHUTDOWN_DRAIN_SECONDS", "value": str(SHUTDOWN_DRAIN_SECONDS)},
+        {"name": "SHUTDOWN_TIMEOUT_SECONDS", "value": str(SHUTDOWN_TIMEOUT_SECONDS)},
+    ]
     if workload.is_gateway:
         # the client is X-Forwarded-For's: only the ingress controller reaches the gateway (its
         # NetworkPolicy), so every peer is one to believe (uvicorn's setting)
