@@ -37,6 +37,7 @@ VARIANTS = {
         *("-f", "deploy/compose.docker-pre25.yml", "-f", "deploy/airgapped/compose.yml"),
         *("--env-file", "deploy/e2e.env"),
     ],
+    "cognito": ["-f", "docker-compose.yml", "--env-file", "deploy/cognito.env"],
 }
 
 # an exact version (1.2.3, v1.2.3-alpine) or a digest; never `latest`, `17`, `8.0`. PostgreSQL
@@ -173,8 +174,12 @@ def test_health_is_checked_every_second_while_starting_and_slowly_after() -> Non
     pre25 = yaml.safe_load(
         (ROOT / "deploy/compose.docker-pre25.yml").read_text().replace("!reset null", "null")
     )
-    with_profiles = rendered("e2e")["services"]
-    started = {n for n, s in with_profiles.items() if "start_interval" in s.get("healthcheck", {})}
+    started = {
+        name
+        for variant in ("e2e", "cognito")
+        for name, s in rendered(variant)["services"].items()
+        if "start_interval" in s.get("healthcheck", {})
+    }
     assert set(pre25["services"]) == started
     for name, service in rendered("airgapped")["services"].items():
         assert "start_interval" not in service.get("healthcheck", {}), name
