@@ -104,7 +104,7 @@ def login_limit(system: System, containers: Containers, alice: User) -> Iterator
     command = [*system.compose_command, "up", "--detach", "--wait", "--no-deps", "gateway"]
 
     def recreate(limit: str) -> None:
-        env = {**os.environ, "INKWELL_LOGIN_RATE_LIMIT": limit}
+        env = {**os.environ, "LOGIN_RATE_LIMIT": limit}  # the shell wins over deploy/e2e.env
         subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
         for url in system.gateway_urls:
             wait_until_ready(url)
