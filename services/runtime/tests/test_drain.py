@@ -48,6 +48,10 @@ def refuses(url: str) -> bool:
         httpx.get(url, timeout=2)
     except httpx.ConnectError:
         return True
+    except httpx.RemoteProtocolError:
+        # accepted just as the listener closed, then dropped unanswered: not refused yet, so
+        # ask again (the next connection is refused once the listener is gone)
+        return False
     return False
 
 
