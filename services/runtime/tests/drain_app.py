@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from inkwell_runtime.app import build_service_app
+from inkwell_runtime.jwt import StaticKeySource, TokenVerifier
 from inkwell_runtime.settings import ServiceSettings
 
 router = APIRouter()
@@ -26,4 +27,11 @@ async def slow() -> dict[str, str]:
 
 
 def create_app() -> FastAPI:
-    return build_service_app(ServiceSettings(), name="drain", description="", routers=[router])
+    settings = ServiceSettings()
+    # no auth to fetch keys from: a verifier that trusts none
+    verifier = TokenVerifier(
+        StaticKeySource({"keys": []}), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    return build_service_app(
+        settings, name="drain", description="", routers=[router], token_verifier=verifier
+    )

@@ -145,9 +145,9 @@ async def test_service_unavailable_is_503_with_its_detail(client: httpx.AsyncCli
     ],
 )
 async def test_readyz_reports_each_check(
-    checks: dict[str, ReadinessCheck], status: int, expected: dict[str, str]
+    checks: dict[str, ReadinessCheck], status: int, expected: dict[str, str], signer: TestSigner
 ) -> None:
-    app = make_app(None, **checks)
+    app = make_app(signer, **checks)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:
@@ -205,6 +205,44 @@ async def test_auth_unreachable_is_503_not_401(signer: TestSigner) -> None:
 
     assert response.status_code == 503
     assert "signing keys" in response.json()["detail"]
+
+
+@respx.mock
+async def test_keys_fetched_at_start_outlive_an_outage_of_auth(signer: TestSigner) -> None:
+    """A replica that has served nothing yet still verifies tokens while auth is down: the
+    keys were fetched at start (a scaled stack's content replica, auth stopped)."""
+    jwks = respx.get("http://auth.test/jwks.json").respond(json=signer.key.jwks())
+    app = make_app(None)
+
+    async with served(app) as client:
+        ready = await client.get("/readyz")
+        fetched_at_start = jwks.call_count
+        jwks.mock(side_effect=httpx.ConnectError("refused"))  # auth goes away
+        ok = await client.get("/whoami", headers=signer.bearer(username="bob"))
+        still_ready = await client.get("/readyz")
+
+    assert fetched_at_start == 1
+    assert (ready.status_code, ready.json()["checks"]) == (200, {"signing_keys": "up"})
+    assert (ok.status_code, ok.json()) == (200, {"username": "bob"})
+    assert (still_ready.status_code, still_ready.json()["checks"]) == (200, {"signing_keys": "up"})
+
+
+@respx.mock
+async def test_not_ready_until_the_keys_are_fetched(signer: TestSigner) -> None:
+    """Auth down at start: /readyz 503 (signing_keys down) and asks again each time; ready
+    once auth answers."""
+    jwks = respx.get("http://auth.test/jwks.json").mock(side_effect=httpx.ConnectError("refused"))
+    app = make_app(None)
+
+    async with served(app) as client:
+        before = await client.get("/readyz")
+        jwks.mock(side_effect=None, return_value=httpx.Response(200, json=signer.key.jwks()))
+        after = await client.get("/readyz")
+        ok = await client.get("/whoami", headers=signer.bearer(username="bob"))
+
+    assert (before.status_code, before.json()["checks"]) == (503, {"signing_keys": "down"})
+    assert (after.status_code, after.json()["checks"]) == (200, {"signing_keys": "up"})
+    assert ok.json() == {"username": "bob"}
 
 
 async def test_the_kernel_has_no_readiness_and_verifies_no_tokens() -> None:

@@ -82,3 +82,40 @@ async def test_auth_down_raises_http_error(source: RemoteJWKS) -> None:
 
     with pytest.raises(httpx.ConnectError):
         await source.get_key("any")
+
+
+@respx.mock
+async def test_keys_once_fetched_outlive_an_outage_of_auth(
+    source: RemoteJWKS, signer: TestSigner, clock: time_machine.Traveller
+) -> None:
+    """Stale keys and auth down: the known keys keep serving (no 503 everywhere while auth
+    is away), and auth is asked again only once per refresh interval."""
+    route = respx.get(URL).respond(json=signer.key.jwks())
+    await source.get_key(signer.key.kid)
+    route.mock(side_effect=httpx.ConnectError("refused"))
+    clock.shift(300)
+
+    assert await source.get_key(signer.key.kid) == signer.key.public_jwk  # tried, failed
+    assert await source.get_key(signer.key.kid) == signer.key.public_jwk  # not asked again
+    assert route.call_count == 2
+    clock.shift(5)
+    route.mock(side_effect=None, return_value=httpx.Response(200, json={"keys": []}))
+    assert await source.get_key(signer.key.kid) is None  # auth is back, the key retired
+    assert route.call_count == 3
+
+
+@respx.mock
+async def test_ensure_loaded_fetches_only_the_first_time(
+    source: RemoteJWKS, signer: TestSigner
+) -> None:
+    route = respx.get(URL).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(httpx.ConnectError):
+        await source.ensure_loaded()
+    assert not source.loaded
+    route.mock(side_effect=None, return_value=httpx.Response(200, json=signer.key.jwks()))
+
+    await source.ensure_loaded()
+    await source.ensure_loaded()
+
+    assert source.loaded
+    assert route.call_count == 2

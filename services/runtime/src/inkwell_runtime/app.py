@@ -1,12 +1,14 @@
 """The kernel every app builds on (request ids, JSON errors, health) and the service app on it."""
 
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
+import anyio
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 
 from inkwell_runtime import revocations
@@ -19,6 +21,8 @@ from inkwell_runtime.jwks import RemoteJWKS
 from inkwell_runtime.jwt import CognitoTokenVerifier, TokenVerifier
 from inkwell_runtime.observe import observe
 from inkwell_runtime.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -78,7 +82,12 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
 
     With ``AUTH_PROVIDER=cognito`` users' tokens are verified against the Cognito pool's JWKS
     instead (:class:`CognitoTokenVerifier`), and ``app.state.service_verifier`` keeps auth's
-    JWKS for service tokens."""
+    JWKS for service tokens.
+
+    The keys are fetched at start, in the background (auth may be starting too), and again by
+    each ``/readyz`` until they are there (:func:`signing_keys_check`): once fetched, they
+    outlive an outage of auth (:class:`RemoteJWKS`), so a replica that has served nothing yet
+    verifies tokens while auth is down as well as one that has."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,14 +96,17 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
             return
         async with AsyncExitStack() as stack:
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
+            app.state.key_sources = []
 
             def keys_at(url: str) -> RemoteJWKS:
-                return RemoteJWKS(
+                source = RemoteJWKS(
                     url,
                     client,
                     cache_seconds=settings.jwks_cache_seconds,
                     min_refresh_seconds=settings.jwks_min_refresh_seconds,
                 )
+                app.state.key_sources.append(source)
+                return source
 
             auth_keys = TokenVerifier(
                 keys_at(settings.auth_jwks_url),
@@ -116,9 +128,27 @@ def jwks_verifier_lifespan(settings: ServiceSettings) -> Lifespan:
                         settings.auth_revocations_url, client, settings.revocations_poll_seconds
                     )
                 )
+            task_group = await stack.enter_async_context(anyio.create_task_group())
+            task_group.start_soon(_prefetch, app.state.key_sources)
             yield
+            task_group.cancel_scope.cancel()
 
     return lifespan
+
+
+async def _prefetch(sources: list[RemoteJWKS]) -> None:
+    for source in sources:
+        try:
+            await source.ensure_loaded()
+        except httpx.HTTPError as exc:  # /readyz asks again (and says not ready meanwhile)
+            logger.warning("signing keys not fetched from %s at start: %r", source.url, exc)
+
+
+async def signing_keys_check(request: Request) -> None:
+    """Readiness: the signing keys this service verifies tokens with have been fetched (tried
+    again here while they have not); none to fetch when the verifier was given."""
+    for source in getattr(request.app.state, "key_sources", ()):
+        await source.ensure_loaded()
 
 
 def chain(*lifespans: Lifespan | None) -> Lifespan:
@@ -160,7 +190,10 @@ def build_service_app(
         lifespan=chain(jwks_verifier_lifespan(settings), lifespan),
     )
     app.state.token_verifier = token_verifier
-    app.include_router(readiness_router(readiness_checks or {}, settings.readiness_timeout_seconds))
+    checks = dict(readiness_checks or {})
+    if token_verifier is None:  # the lifespan's verifier, over keys fetched from auth
+        checks["signing_keys"] = signing_keys_check
+    app.include_router(readiness_router(checks, settings.readiness_timeout_seconds))
     for router in routers:
         app.include_router(router)
     use_token_url(app, settings.docs_token_url)

@@ -17,6 +17,13 @@ class RemoteJWKS:
     Keys are cached for ``cache_seconds``. A token with an unknown ``kid`` triggers one
     refresh (auth may have rotated its key), but at most once per ``min_refresh_seconds``
     so a flood of forged kids cannot turn into a flood of requests to auth.
+
+    Once fetched, keys outlive an outage of auth: a refresh that fails (auth down or
+    unreachable) keeps the keys already known, so tokens keep verifying everywhere while
+    auth is away (a key auth retired meanwhile stays trusted until auth answers again). Only a
+    source that has never fetched its keys fails (:class:`httpx.HTTPError`: the caller's 503),
+    which is why a service fetches them at start and is not ready until it has
+    (:meth:`ensure_loaded`, ``inkwell_runtime.app``).
     """
 
     def __init__(
@@ -33,19 +40,43 @@ class RemoteJWKS:
         self._min_refresh = min_refresh_seconds
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
+        self._tried_at: float | None = None
         self._lock = asyncio.Lock()
 
-    async def get_key(self, kid: str) -> dict[str, Any] | None:
-        now = clock.seconds()
-        stale = self._fetched_at is None or now - self._fetched_at >= self._cache_seconds
-        unknown = kid not in self._keys
-        may_refresh = self._fetched_at is None or now - self._fetched_at >= self._min_refresh
-        if stale or (unknown and may_refresh):
+    @property
+    def loaded(self) -> bool:
+        """Whether keys have been fetched at least once."""
+        return self._fetched_at is not None
+
+    async def ensure_loaded(self) -> None:
+        """Fetch the keys unless they have been fetched already (raises while auth cannot
+        be reached and they never were)."""
+        if not self.loaded:
             await self.refresh()
+
+    async def get_key(self, kid: str) -> dict[str, Any] | None:
+        if not self.loaded:
+            await self.refresh()  # nothing to fall back on: a failure is the caller's 503
+            return self._keys.get(kid)
+        now = clock.seconds()
+        assert self._fetched_at is not None and self._tried_at is not None
+        stale = now - self._fetched_at >= self._cache_seconds
+        may_refresh = now - self._tried_at >= self._min_refresh
+        if may_refresh and (stale or kid not in self._keys):
+            try:
+                await self.refresh()
+            except httpx.HTTPError as exc:
+                logger.warning(
+                    "could not refresh the signing keys from %s (%r); the %d known keep serving",
+                    self.url,
+                    exc,
+                    len(self._keys),
+                )
         return self._keys.get(kid)
 
     async def refresh(self) -> None:
         async with self._lock:
+            self._tried_at = clock.seconds()
             response = await self._client.get(self.url)
             response.raise_for_status()
             self._keys = {k["kid"]: k for k in response.json().get("keys", []) if "kid" in k}
