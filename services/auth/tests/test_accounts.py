@@ -6,6 +6,7 @@ hashes with the caller's own cost, expiry is exclusive, and the admin listing pa
 total order.
 """
 
+import hashlib
 import string
 import uuid
 from datetime import timedelta
@@ -13,10 +14,11 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import accounts
-from auth_service.models import User
+from auth_service.models import PasswordResetToken, ResetMail, User
 from auth_service.passwords import PasswordHasher
 from auth_service.schemas import UserCreate
 from inkwell_runtime.clock import utcnow
@@ -120,6 +122,27 @@ async def test_unknown_logins_verify_against_a_hash_of_the_callers_own_cost(
     assert [h.split("$")[3] for h in cheap.verified_against] == ["m=1024,t=1,p=4"] * 2
     assert [h.split("$")[3] for h in dear.verified_against] == ["m=2048,t=2,p=4"]
     assert cheap.verified_against[0] == cheap.verified_against[1]  # computed once per hasher
+
+
+async def test_a_reset_request_writes_a_token_only_for_an_account(
+    db_session: AsyncSession, alice: User
+) -> None:
+    """The same statements for both (equal work): a mail row each, a token row only for the
+    address that has an account, tied to that account."""
+    ttl = timedelta(minutes=5)
+    known = await accounts.request_reset(db_session, alice.email.upper(), ttl)
+    unknown = await accounts.request_reset(db_session, "ghost@example.com", ttl)
+
+    assert known is not None and unknown is not None
+    assert (known.to, known.user_id) == (alice.email, alice.id)
+    assert known.token is not None and len(known.token) == 43
+    assert (unknown.to, unknown.user_id, unknown.token) == ("ghost@example.com", None, None)
+    tokens = (await db_session.scalars(select(PasswordResetToken))).all()
+    assert [(t.user_id, t.token_hash) for t in tokens] == [
+        (alice.id, hashlib.sha256(known.token.encode()).hexdigest())
+    ]
+    assert tokens[0].expires_at - tokens[0].created_at == ttl
+    assert await db_session.scalar(select(func.count()).select_from(ResetMail)) == 2
 
 
 async def test_reset_tokens_are_256_bit_url_safe_strings(

@@ -185,3 +185,47 @@ async def test_a_login_holds_no_database_transaction_while_argon2_runs(
 
     assert await known_and_unknown_login(app, client, Watching(1, 1024, 1)) == (200, 401)
     assert in_transaction == [False, False]
+
+
+async def test_a_login_past_login_concurrency_waits_before_any_work(
+    app: FastAPI, client: AsyncClient, user: dict[str, Any]
+) -> None:
+    """Every slot taken (``LOGIN_CONCURRENCY``): a login does nothing (no lookup, no hash)
+    until one is free, then succeeds; the rest of the service answers meanwhile."""
+    hasher = GatedHasher(concurrency=1)
+    hasher.gate.set()
+    app.state.password_hash, original = hasher, app.state.password_hash
+    slots, app.state.login_slots = app.state.login_slots, anyio.CapacityLimiter(1)
+    answers: list[int] = []
+
+    async def log_in() -> None:
+        response = await client.post(
+            "/api/auth/login", json={"username": "alice", "password": PASSWORD}
+        )
+        answers.append(response.status_code)
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            await app.state.login_slots.acquire()  # the one slot is busy
+            tasks.start_soon(log_in)
+            while app.state.login_slots.statistics().tasks_waiting == 0:  # noqa: ASYNC110 (the limiter has no event for it)
+                await anyio.sleep(0.01)
+            keys = await client.get("/api/auth/jwks.json")
+            hashed_while_waiting = hasher.started.acquire(blocking=False)
+            app.state.login_slots.release()
+    finally:
+        app.state.password_hash, app.state.login_slots = original, slots
+
+    assert keys.status_code == 200
+    assert not hashed_while_waiting
+    assert answers == [200]
+    assert hasher.started.acquire(blocking=False)  # the login hashed once it had its slot
+
+
+async def test_login_concurrency_comes_from_settings() -> None:
+    from auth_service.core.config import AuthSettings
+    from auth_service.main import create_app
+
+    app = create_app(AuthSettings(environment="test", login_concurrency=7))
+
+    assert app.state.login_slots.total_tokens == 7

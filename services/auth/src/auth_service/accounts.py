@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Row,
+    String,
+    Uuid,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,11 +130,11 @@ def _digest(token: str) -> str:
 
 @dataclass(frozen=True)
 class ResetMailDue:
-    """What ``/forgot-password`` owes an address: a reset link (``token``, for ``user``) when
-    it has an account, else a note saying there is none."""
+    """What ``/forgot-password`` owes an address: a reset link (``token``, for the account
+    ``user_id``) when it has an account, else a note saying there is none."""
 
     to: str
-    user: User | None = None
+    user_id: uuid.UUID | None = None
     token: str | None = None
 
 
@@ -133,15 +145,19 @@ async def request_reset(
     has an account; None when the address already had :data:`MAX_RESET_EMAILS_PER_HOUR`
     mails this hour.
 
-    Known and unknown addresses cost the same: the account looked up, the address's mails of
-    the hour counted, the hour's older rows deleted, one row written and committed (plus the
-    token for an account), so neither the answer nor the detached work's load on the service
+    Known and unknown addresses run the same statements, in the same order: the account looked
+    up, the address's mails of the hour counted, the hour's older rows deleted, the mail's row
+    written, the token written *from* the account lookup (one row for an account, none
+    otherwise), one commit. So neither the answer nor the detached work's load on the service
     tells who has an account."""
     issued = now or utcnow()
     key = identity.fold(email)
     address = _digest(key)
     hour_ago = issued - timedelta(hours=1)
-    user = await session.scalar(select(User).where(User.email_key == key))
+    token = secrets.token_urlsafe(32)
+    account = (
+        await session.execute(select(User.id, User.email).where(User.email_key == key))
+    ).first()
     recent = await session.scalar(
         select(func.count())
         .select_from(ResetMail)
@@ -151,29 +167,36 @@ async def request_reset(
     if recent is not None and recent >= MAX_RESET_EMAILS_PER_HOUR:
         await session.commit()
         return None
-    session.add(ResetMail(address_digest=address, created_at=issued))
-    if user is None:
-        await session.commit()
-        return ResetMailDue(to=normalize_email(email))
-    token = secrets.token_urlsafe(32)
-    session.add(
-        PasswordResetToken(
-            user_id=user.id, token_hash=_digest(token), created_at=issued, expires_at=issued + ttl
+    await session.execute(insert(ResetMail).values(address_digest=address, created_at=issued))
+    moment = DateTime(timezone=True)
+    await session.execute(
+        insert(PasswordResetToken).from_select(
+            ["id", "user_id", "token_hash", "created_at", "expires_at"],
+            select(
+                literal(uuid.uuid4(), Uuid()),
+                User.id,
+                literal(_digest(token), String()),
+                literal(issued, moment),
+                literal(issued + ttl, moment),
+            ).where(User.email_key == key),
         )
     )
     await session.commit()
-    return ResetMailDue(to=user.email, user=user, token=token)
+    if account is None:
+        return ResetMailDue(to=normalize_email(email))
+    return ResetMailDue(to=account.email, user_id=account.id, token=token)
 
 
 async def create_reset_token(
     session: AsyncSession, email: str, ttl: timedelta, now: datetime | None = None
-) -> tuple[User, str] | None:
-    """A fresh single-use reset token for the account with ``email``; None when there is no
-    such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR` mails this hour."""
+) -> tuple[uuid.UUID, str] | None:
+    """A fresh single-use reset token for the account with ``email`` (its id and the token);
+    None when there is no such account or it already had :data:`MAX_RESET_EMAILS_PER_HOUR`
+    mails this hour."""
     due = await request_reset(session, email, ttl, now)
-    if due is None or due.user is None or due.token is None:
+    if due is None or due.user_id is None or due.token is None:
         return None
-    return due.user, due.token
+    return due.user_id, due.token
 
 
 async def reset_password(

@@ -113,6 +113,7 @@ def create_app(
         parallelism=settings.argon2_parallelism,
         nice=settings.password_hash_nice,
     )
+    app.state.login_slots = anyio.CapacityLimiter(settings.login_concurrency)
     limit = settings.login_failure_limit
     app.state.login_throttle = (
         None if limit == "off" else LoginThrottle(limit, settings.rate_limit_storage_url)

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ __all__ = [
     "Hasher",
     "Jobs",
     "Keys",
+    "LoginSlots",
     "Mailer",
     "Provider",
     "SessionFactory",
@@ -43,6 +45,7 @@ __all__ = [
     "get_identity_provider",
     "get_jobs",
     "get_key_set",
+    "get_login_slots",
     "get_login_throttle",
     "get_password_hash",
     "get_sessions",
@@ -61,6 +64,7 @@ get_sessions = state_dependency("sessionmaker")
 tests override it to hand out their rolled-back session."""
 get_jobs = state_dependency("jobs")
 get_login_throttle = state_dependency("login_throttle")
+get_login_slots = state_dependency("login_slots")
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -73,6 +77,7 @@ Sessions = Annotated[SessionFactory, Depends(get_sessions)]
 Jobs = Annotated[JobRunner, Depends(get_jobs)]
 Throttle = Annotated[LoginThrottle | None, Depends(get_login_throttle)]
 Mailer = Annotated[EmailSender, Depends(get_email_sender)]
+LoginSlots = Annotated[anyio.CapacityLimiter, Depends(get_login_slots)]
 
 
 def get_identity_provider(

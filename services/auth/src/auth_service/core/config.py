@@ -87,6 +87,9 @@ class AuthSettings(DatabaseSettings):
     not implement it: ``make dev --cognito`` turns this off; Inkwell's session ends either way)."""
     password_hash_concurrency: int = Field(default=2, ge=1)
     """Argon2 operations running at once (worker threads); more wait in line for one."""
+    login_concurrency: int = Field(default=4, ge=1)
+    """Logins in progress at once (lookup, hash, session, token); more wait in line before
+    doing anything, so a burst costs the event loop a few logins' work at a time, not all."""
     password_hash_nice: int = Field(default=10, ge=0, le=19)
     """How far below the event loop's CPU priority the hashing threads run (Linux ``nice``
     steps; 0: the same priority)."""

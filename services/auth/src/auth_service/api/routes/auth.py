@@ -12,6 +12,7 @@ from auth_service.api.deps import (
     DbSession,
     Jobs,
     Keys,
+    LoginSlots,
     Mailer,
     Provider,
     Sessions,
@@ -81,18 +82,25 @@ async def token(
     session: DbSession,
     provider: Provider,
     throttle: Throttle,
+    slots: LoginSlots,
 ) -> TokenResponse:
     """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
-    return await _issue(session, provider, throttle, form.username, form.password)
+    async with slots:
+        return await _issue(session, provider, throttle, form.username, form.password)
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
 async def login(
-    body: LoginRequest, session: DbSession, provider: Provider, throttle: Throttle
+    body: LoginRequest,
+    session: DbSession,
+    provider: Provider,
+    throttle: Throttle,
+    slots: LoginSlots,
 ) -> TokenResponse:
     """Log in with a username or email. Failed logins are counted per account: past
     ``LOGIN_FAILURE_LIMIT`` the account answers 429 (known and unknown accounts alike)."""
-    return await _issue(session, provider, throttle, body.username, body.password)
+    async with slots:  # a burst waits here, before any work (LOGIN_CONCURRENCY)
+        return await _issue(session, provider, throttle, body.username, body.password)
 
 
 @router.post(
