@@ -70,14 +70,17 @@ def requests_served(metrics: str, method: str, route: str) -> int:
 
 @dataclass
 class Gateways:
-    """Every gateway, used as a load balancer in front of them would: round robin; a gateway
-    that refuses the connection (nothing was sent) is skipped and the request goes to the
-    next; one whose answer says ``Connection: close`` (draining) gets nothing more until its
-    ``/healthz`` answers again after ``cooldown`` seconds (longer than the gateway's 5 s drain:
-    by then its listener has closed, so the health check asks the new process)."""
+    """Every gateway, used as a load balancer in front of them would: round robin over the
+    gateways in rotation. One that refuses a connection (nothing was sent) or whose answer says
+    ``Connection: close`` (draining: ``inkwell_runtime.drain``) leaves the rotation, and is
+    probed every ``recheck`` seconds: it is back once its ``/healthz`` answers 200 *without*
+    ``Connection: close``, i.e. from the new process (a draining one answers its health check
+    too, but says it is closing). When every gateway is out, each is probed at once rather than
+    sent traffic blindly: a draining gateway's listener closes after its drain, and through
+    Docker's port proxy a connection to a closed listener is accepted, then cut unanswered."""
 
     urls: Sequence[str]
-    cooldown: float = 10.0
+    recheck: float = 0.5
     timeout: float = 30.0
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     out_until: dict[str, float] = field(default_factory=dict)
@@ -92,38 +95,46 @@ class Gateways:
         for client in self.clients.values():
             await client.aclose()
 
-    async def _usable(self, url: str) -> bool:
+    def take_out(self, url: str) -> None:
+        self.out_until[url] = time.monotonic() + self.recheck
+
+    async def _in_service(self, url: str) -> bool:
+        """The balancer's health check: alive and not draining."""
+        try:
+            answer = await self.clients[url].get("/healthz")
+        except httpx.TransportError:
+            return False
+        return answer.status_code == 200 and answer.headers.get("connection") != "close"
+
+    async def _usable(self, url: str, *, probe_now: bool = False) -> bool:
         until = self.out_until.get(url, 0.0)
         if until == 0.0:
             return True
-        if time.monotonic() < until:
+        if time.monotonic() < until and not probe_now:
             return False
-        try:  # the balancer's health check before it sends that gateway traffic again
-            healthy = (await self.clients[url].get("/healthz")).status_code == 200
-        except httpx.TransportError:
-            healthy = False
-        if healthy:
+        if await self._in_service(url):
             self.out_until[url] = 0.0
-        else:
-            self.out_until[url] = time.monotonic() + self.cooldown
-        return healthy
+            return True
+        self.take_out(url)
+        return False
 
     async def request(self, method: str, path: str, **options: object) -> httpx.Response:
         self.turn += 1
-        urls = list(self.urls[self.turn % len(self.urls) :]) + list(
-            self.urls[: self.turn % len(self.urls)]
-        )
-        usable = [u for u in urls if await self._usable(u)] or urls
+        start = self.turn % len(self.urls)
+        urls = list(self.urls[start:]) + list(self.urls[:start])
+        usable = [u for u in urls if await self._usable(u)]
+        if not usable:
+            usable = [u for u in urls if await self._usable(u, probe_now=True)] or urls
         error: Exception | None = None
         for url in usable:
             try:
                 response = await self.clients[url].request(method, path, **options)  # type: ignore[arg-type]
             except httpx.ConnectError as exc:
-                self.out_until[url] = time.monotonic() + self.cooldown
+                self.take_out(url)
                 error = exc
                 continue
             if response.headers.get("connection", "").lower() == "close":
-                self.out_until[url] = time.monotonic() + self.cooldown
+                self.take_out(url)
             return response
         assert error is not None
         raise error
