@@ -138,14 +138,3 @@ async def mail(system: System) -> AsyncIterator[httpx.AsyncClient]:
         pytest.skip("no mail capture listing reachable from the tests (E2E_MAIL_URL)")
     async with httpx.AsyncClient(base_url=system.stores.mail_url, timeout=5.0) as client:
         yield client
-
-
-@pytest.fixture
-def per_process(request: pytest.FixtureRequest, system: System) -> None:
-    """The state this test relies on is still kept per process: on the scaled variant (more
-    than one replica) it is expected to fail, strictly (it must fail until that state is shared;
-    docs/compose.md, "Not yet shared across replicas")."""
-    if system.scaled:
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="kept per process, not shared across replicas")
-        )

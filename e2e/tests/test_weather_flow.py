@@ -70,11 +70,11 @@ async def test_no_preferences_is_404_then_delete_forgets(
     assert again.status_code == 404
 
 
-@pytest.mark.usefixtures("per_process")  # weather's cache: in memory, per weather process
 async def test_a_city_is_fetched_once_then_cached(
     gateway: httpx.AsyncClient, alice: User, weather_stub: httpx.AsyncClient
 ) -> None:
-    """Two asks, one upstream call: the second answer is the cached one."""
+    """Two asks, one upstream call: the second answer is the cached one, whichever weather
+    replica answers it (compose: one cache in Redis, ``WEATHER_CACHE_URL``)."""
     city = unique_city("Cachetown")
     first = await gateway.get(f"/api/weather/{city}", headers=alice.headers)
     second = await gateway.get(f"/api/weather/{city}", headers=alice.headers)

@@ -231,7 +231,8 @@ def test_local_stores_admit_their_users_only() -> None:
         | {f"{s.name}-migrate" for s in REGISTRY.storing("postgres")},
         "mongo": {s.name for s in REGISTRY.storing("mongo")},
         "localstack": {s.name for s in REGISTRY.storing("s3")},
-        "redis": {"gateway", "auth"},  # the login limits: per client, failed logins per account
+        # the login limits (per client, failed logins per account) and weather's report cache
+        "redis": {"gateway", "auth", "weather"},
     }
     assert {s["metadata"]["name"] for s in of_kind(rendered, "StatefulSet")} == {
         "postgres",

@@ -21,7 +21,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.weather_api_url == "https://wttr.example"
     assert settings.weather_timeout_seconds == 2.5
     assert settings.preferences_url == "http://preferences:8003"
-    assert app.state.weather_cache.ttl == 60
+    assert app.state.weather_cache.entries.ttl == 60
     assert app.state.weather_breaker.failure_threshold == 7
     assert app.state.weather_breaker.reset_seconds == 45
 

@@ -197,7 +197,7 @@ def test_external_stores_replace_the_stand_ins() -> None:
     assert supervisor.children["weather"].env["WEATHER_API_URL"] == "http://stub.local"
 
 
-def test_redis_on_request_shares_the_gateways_login_limit_and_auths_failure_counts() -> None:
+def test_redis_on_request_shares_the_login_limits_and_the_weather_cache() -> None:
     supervisor = Supervisor(dev_config(INKWELL_REDIS="1"))
     supervisor.plan()
     redis = supervisor.children["redis"]
@@ -208,10 +208,12 @@ def test_redis_on_request_shares_the_gateways_login_limit_and_auths_failure_coun
         assert supervisor.children[shared].env["RATE_LIMIT_STORAGE_URL"] == (
             "redis://127.0.0.1:6390/0"
         )
+    assert supervisor.children["weather"].env["WEATHER_CACHE_URL"] == "redis://127.0.0.1:6390/0"
     plain = Supervisor(dev_config())
     plain.plan()
     assert "redis" not in plain.children
     assert "RATE_LIMIT_STORAGE_URL" not in plain.children["auth"].env
+    assert "WEATHER_CACHE_URL" not in plain.children["weather"].env
 
 
 def test_an_external_redis_replaces_the_stand_in() -> None:

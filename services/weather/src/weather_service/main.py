@@ -6,15 +6,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import cache
 
 import httpx
-from cachetools import TTLCache
 from fastapi import FastAPI
 
-from inkwell_runtime import clock
 from inkwell_runtime.app import build_service_app
 from inkwell_runtime.jwt import TokenVerifier
 from inkwell_runtime.metrics import register
 from weather_service.api.routes import weather
 from weather_service.breaker import CircuitBreaker
+from weather_service.cache import MemoryCache, RedisCache, ReportCache
 from weather_service.core.config import WeatherSettings
 from weather_service.health import provider_health, weather_metrics
 from weather_service.preferences import PreferencesClient
@@ -25,6 +24,18 @@ from weather_service.weather import Observation, WeatherService
 def tls_context() -> ssl.SSLContext:
     """One TLS context per process (loading the CA bundle is the slow part of a new client)."""
     return httpx.create_ssl_context()
+
+
+def report_cache(settings: WeatherSettings) -> ReportCache[Observation]:
+    """Redis shared by every replica with ``WEATHER_CACHE_URL``; this process's memory without."""
+    if settings.weather_cache_url is None:
+        return MemoryCache(settings.weather_cache_max_entries, settings.weather_cache_seconds)
+    return RedisCache(
+        settings.weather_cache_url,
+        settings.weather_cache_seconds,
+        dump=Observation.to_json,
+        load=Observation.from_json,
+    )
 
 
 def create_app(
@@ -40,11 +51,7 @@ def create_app(
     on shutdown); given, they are used as they are and left open (their owner closes them).
     """
     settings = settings or WeatherSettings()
-    cache: TTLCache[str, Observation] = TTLCache(
-        maxsize=settings.weather_cache_max_entries,
-        ttl=settings.weather_cache_seconds,
-        timer=clock.seconds,
-    )
+    cache = report_cache(settings)
     breaker = CircuitBreaker(
         failure_threshold=settings.weather_breaker_failures,
         reset_seconds=settings.weather_breaker_reset_seconds,
@@ -53,6 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(cache.aclose)
             upstream = weather_client
             if upstream is None:
                 upstream = await stack.enter_async_context(

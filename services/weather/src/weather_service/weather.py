@@ -7,13 +7,12 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
-from cachetools import TTLCache
 from pydantic import AfterValidator, BaseModel, Field, FiniteFloat, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -22,6 +21,7 @@ from contracts.weather import WeatherReport
 from inkwell_runtime.clock import utcnow
 from inkwell_runtime.errors import DomainError
 from weather_service.breaker import CircuitBreaker
+from weather_service.cache import ReportCache
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,19 @@ class Observation:
     fetched_at: datetime
     wind_kmh: float | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """For a cache shared between replicas (:mod:`weather_service.cache`)."""
+        return {**asdict(self), "fetched_at": self.fetched_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Observation":
+        return cls(
+            description=str(data["description"]),
+            temperature_c=float(data["temperature_c"]),
+            fetched_at=datetime.fromisoformat(data["fetched_at"]),
+            wind_kmh=None if data.get("wind_kmh") is None else float(data["wind_kmh"]),
+        )
+
     def report(self, city: str, *, cached: bool, units: Units = Units.metric) -> WeatherReport:
         imperial = units is Units.imperial
         wind = self.wind_kmh
@@ -218,7 +231,7 @@ class WeatherService:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        cache: TTLCache[str, Observation],
+        cache: ReportCache[Observation],
         breaker: CircuitBreaker,
         *,
         deadline_seconds: float = 5.0,
@@ -236,16 +249,16 @@ class WeatherService:
     async def report(self, city: str, units: Units = Units.metric) -> WeatherReport:
         city = normalize_city(city)
         key = cache_key(city)
-        if (hit := self.cache.get(key)) is not None:
+        if (hit := await self.cache.get(key)) is not None:
             self.cache_hits += 1
             return hit.report(city, cached=True, units=units)
         async with self.in_flight.hold(key):
-            if (hit := self.cache.get(key)) is not None:
+            if (hit := await self.cache.get(key)) is not None:
                 self.cache_hits += 1
                 return hit.report(city, cached=True, units=units)
             self.cache_misses += 1
             observation = await self._fetch(city)
-            self.cache[key] = observation
+            await self.cache.set(key, observation)
             return observation.report(city, cached=False, units=units)
 
     async def _fetch(self, city: str) -> Observation:

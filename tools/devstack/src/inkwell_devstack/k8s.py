@@ -51,13 +51,15 @@ INGRESS_NAMESPACE = "ingress-nginx"
 
 type Store = Storage | Literal["redis"]
 """A registry storage kind, or ``redis`` (the shared rate limits: the gateway's per client,
-auth's failed logins per account)."""
+auth's failed logins per account; weather's report cache)."""
 STORE_PORTS: dict[str, tuple[int, ...]] = {
     "postgres": (5432,),
     "mongo": (27017,),
     "s3": (443, 4566),  # a managed S3 over HTTPS; LocalStack in the local overlay
     "redis": (6379,),
 }
+REDIS_USERS = frozenset({"auth", "weather"})
+"""Services beside the gateway that read the ``redis`` store's Secret."""
 STORE_SECRETS: dict[str, str] = {
     "mongo": "inkwell-mongo",
     "s3": "inkwell-s3",
@@ -100,8 +102,9 @@ def workloads(registry: Registry) -> list[Workload]:
             s.name,
             s.port(),
             s.module,
-            # auth counts failed logins per account in the gateways' Redis (every replica alike)
-            storage=(*s.storage, "redis") if s.name == "auth" else s.storage,
+            # auth counts failed logins per account in the gateways' Redis (every replica alike),
+            # and weather caches its reports there (one cache for every replica)
+            storage=(*s.storage, "redis") if s.name in REDIS_USERS else s.storage,
             calls=tuple(dict.fromkeys((*(() if s.name == "auth" else ("auth",)), *s.calls))),
             third_party=s.third_party is not None,
         )
@@ -545,7 +548,13 @@ def local_secrets(registry: Registry) -> list[dict[str, Any]]:
                 "AWS_SECRET_ACCESS_KEY": "test",
             },
         ),
-        secret(STORE_SECRETS["redis"], {"RATE_LIMIT_STORAGE_URL": "redis://redis:6379/0"}),
+        secret(
+            STORE_SECRETS["redis"],
+            {
+                "RATE_LIMIT_STORAGE_URL": "redis://redis:6379/0",
+                "WEATHER_CACHE_URL": "redis://redis:6379/0",
+            },
+        ),
     ]
     return secrets
 

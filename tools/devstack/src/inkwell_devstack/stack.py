@@ -338,6 +338,8 @@ class Supervisor:
         service = registry[name]
         if name == "auth" and cfg.redis:
             env["RATE_LIMIT_STORAGE_URL"] = cfg.redis_url  # failed logins, per account
+        if name == "weather" and cfg.redis:
+            env["WEATHER_CACHE_URL"] = cfg.redis_url  # reports, for every weather process
         if name == "auth":
             # Mail goes to the capture server (reset links point at this stack's gateway).
             env["EMAIL_BACKEND"] = "smtp"
