@@ -192,8 +192,13 @@ async def test_auth_keys_unavailable_is_503_not_401(
     alice: Caller,
     outage: Exception | httpx.Response,
 ) -> None:
-    """A token cannot be checked while auth is down: say so (503), do not call it invalid."""
-    auth_keys.get(JWKS_URL).mock(side_effect=[outage])
+    """A token cannot be checked while auth is down (and never was up since this replica
+    started): say so (503), do not call it invalid."""
+    route = auth_keys.get(JWKS_URL)
+    if isinstance(outage, Exception):
+        route.mock(side_effect=outage)
+    else:
+        route.mock(return_value=outage)
 
     async with remote_app() as client:
         response = await client.post("/api/posts", json=NEW_POST, headers=alice.headers(signer))
@@ -204,11 +209,14 @@ async def test_auth_keys_unavailable_is_503_not_401(
 
 
 async def test_reading_needs_no_keys(remote_app: RemoteApp, auth_keys: respx.MockRouter) -> None:
-    """Public routes never call auth."""
-    jwks = auth_keys.get(JWKS_URL).respond(json={"keys": []})
+    """Public routes answer while auth has never been reachable (the keys are fetched at start
+    and asked for again by /readyz, which says not ready meanwhile, but reading needs none)."""
+    auth_keys.get(JWKS_URL).mock(side_effect=httpx.ConnectError("connection refused"))
 
     async with remote_app() as client:
         response = await client.get("/api/posts")
+        ready = await client.get("/readyz")
 
     assert response.status_code == 200
-    assert jwks.call_count == 0
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["signing_keys"] == "down"

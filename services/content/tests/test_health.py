@@ -18,10 +18,10 @@ UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
     ],
 )
 async def test_readyz_checks_the_database(
-    settings: ContentSettings, database_url: str | None, status: int, state: str
+    settings: ContentSettings, signer: TestSigner, database_url: str | None, status: int, state: str
 ) -> None:
     configured = settings.model_copy(update={"database_url": database_url or settings.database_url})
-    app = create_app(configured)
+    app = create_app(configured, token_verifier=signer.verifier())
 
     async with served(app) as client:
         response = await client.get("/readyz")
