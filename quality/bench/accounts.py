@@ -102,11 +102,16 @@ async def login_timing(gateway: httpx.AsyncClient) -> dict[str, Any]:
     return {**compare(known, unknown), "success_median_ms": round(statistics.median(success), 2)}
 
 
-async def forgot_timing(gateway: httpx.AsyncClient, settle: float) -> dict[str, Any]:
+async def forgot_timing(
+    gateway: httpx.AsyncClient, settle: float, *, control: bool = False
+) -> dict[str, Any]:
     """``settle`` seconds between requests: each answer measured on its own. Back to back
-    (``settle=0``) the request after a known address also shares the service with that
-    address's detached work (a token write, an SMTP send): a load effect, shown apart."""
-    names = await register(gateway, SAMPLES)
+    (``settle=0``) each request also shares the service with the previous one's detached work
+    (the same statements and one SMTP send, known or not): a load effect, shown apart.
+
+    ``control``: an A/A run, known addresses on *both* sides. Whatever difference it shows is
+    the bench's own noise at this sample size, the floor under the known-vs-unknown figure."""
+    names = await register(gateway, SAMPLES * (2 if control else 1))
     known: list[float] = []
     unknown: list[float] = []
 
@@ -114,8 +119,10 @@ async def forgot_timing(gateway: httpx.AsyncClient, settle: float) -> dict[str, 
         into.append(await timed(gateway.post("/api/auth/forgot-password", json={"email": email})))
         await asyncio.sleep(settle)
 
-    for i, name in enumerate(names):  # the order alternates: neither always follows the other
+    for i, name in enumerate(names[:SAMPLES]):  # the order alternates: neither always first
         ghost = f"ghost_{uuid.uuid4().hex[:10]}@example.com"
+        if control:
+            ghost = f"{names[SAMPLES + i]}@example.com"
         pair = [(f"{name}@example.com", known), (ghost, unknown)]
         for email, into in pair if i % 2 == 0 else reversed(pair):
             await ask(email, into)
@@ -161,6 +168,9 @@ async def measure(gateway_url: str, auth_url: str) -> dict[str, Any]:
             "login": await login_timing(gateway),
             "forgot_password": await forgot_timing(gateway, settle=0.2),
             "forgot_password_back_to_back": await forgot_timing(gateway, settle=0),
+            "forgot_password_back_to_back_control": await forgot_timing(
+                gateway, settle=0, control=True
+            ),
             "jwks_while_hashing": await jwks_latency(auth),
         }
 
@@ -174,6 +184,12 @@ def report(figures: dict[str, Any]) -> None:
             f"{f['unknown_median_ms']:8.2f} ms   difference {f['difference']:.1%} "
             f"(target <= {TARGET_RATIO:.0%}: {verdict})"
         )
+    c = figures["forgot_password_back_to_back_control"]
+    say(
+        f"{'  A/A control (known, known)':<28} one half {c['existing_median_ms']:8.2f} ms   other "
+        f"{c['unknown_median_ms']:8.2f} ms   difference {c['difference']:.1%} "
+        "(no target: the bench's own noise back to back)"
+    )
     if "success_median_ms" in figures["login"]:
         say(f"{'login (success)':<16} median {figures['login']['success_median_ms']:.2f} ms")
     j = figures["jwks_while_hashing"]
