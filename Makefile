@@ -88,8 +88,9 @@ e2e: ## the end-to-end suite through the gateway (E2E_STACK=local|compose|extern
 e2e-cognito: ## the end-to-end suite with users in Amazon Cognito (moto's, on the local stack)
 	E2E_COGNITO=1 $(PYTEST) e2e/tests $(PYTEST_ARGS)
 
-lint: lint-docker ## ruff, mypy, and lint-docker (compose config, hadolint, shellcheck, schemas)
+lint: lint-docker ## ruff, mypy, each service's app built with only its own dependencies, and lint-docker
 	$(RUN) python -m inkwell_devstack.generate --check
+	$(RUN) python -m inkwell_devstack.isolated
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy services/*/src services/*/tests gateway/src gateway/tests contracts/src contracts/tests e2e/src e2e/tests \

@@ -7,7 +7,8 @@ import uuid
 import pytest
 import time_machine
 
-from inkwell_runtime.windows import MovingWindows, storage_url
+from inkwell_runtime.settings import redis_url as storage_url
+from inkwell_runtime.windows import MovingWindows
 from inkwell_testing.redis import free_port, redis_fixture
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,7 @@ from pydantic_settings import NoDecode
 
 from contracts.registry import Registry, current
 from inkwell_runtime.guard import GuardLimits
-from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.windows import storage_url
+from inkwell_runtime.settings import ServiceSettings, redis_url
 
 MIB = 1024 * 1024
 
@@ -88,7 +87,7 @@ class GatewayBaseSettings(ServiceSettings):
     @field_validator("rate_limit_storage_url")
     @classmethod
     def _rate_limit_storage(cls, value: str | None) -> str | None:
-        return storage_url(value)
+        return redis_url(value)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -194,3 +194,14 @@ class ServiceSettings(BaseSettings):
                     "set them explicitly"
                 )
         return self
+
+
+def redis_url(value: str | None) -> str | None:
+    """A settings validator's body for a Redis URL (a shared store or cache): blank is none;
+    anything but ``redis://`` or ``rediss://`` is refused. Here, not beside its users, so that a
+    service validates one without importing what they need (``limits``)."""
+    if value is None or not value.strip():
+        return None
+    if not value.strip().startswith(("redis://", "rediss://")):
+        raise ValueError(f"must be a redis:// or rediss:// URL; got {value!r}")
+    return value.strip()

@@ -23,15 +23,6 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 
-def storage_url(value: str | None) -> str | None:
-    """A settings validator's body: blank is no store; anything but Redis is refused."""
-    if value is None or not value.strip():
-        return None
-    if not value.strip().startswith(("redis://", "rediss://")):
-        raise ValueError(f"must be a redis:// or rediss:// URL; got {value!r}")
-    return value.strip()
-
-
 def redis_storage(url: str, key_prefix: str) -> RedisStorage:
     """``redis://`` or ``rediss://`` as the ``limits`` async storage (redis-py's client)."""
     return RedisStorage(

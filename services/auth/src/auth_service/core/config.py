@@ -7,8 +7,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from inkwell_runtime.db import DatabaseSettings
-from inkwell_runtime.settings import DEV_ONLY_MARKER
-from inkwell_runtime.windows import storage_url
+from inkwell_runtime.settings import DEV_ONLY_MARKER, redis_url
 
 DEV_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/inkwell_auth"
 
@@ -101,7 +100,7 @@ class AuthSettings(DatabaseSettings):
     @field_validator("rate_limit_storage_url")
     @classmethod
     def _storage(cls, value: str | None) -> str | None:
-        return storage_url(value)
+        return redis_url(value)
 
     @field_validator("login_failure_limit")
     @classmethod

@@ -2,8 +2,7 @@
 
 from pydantic import Field, field_validator
 
-from inkwell_runtime.settings import ServiceSettings
-from inkwell_runtime.windows import storage_url
+from inkwell_runtime.settings import ServiceSettings, redis_url
 
 
 class WeatherSettings(ServiceSettings):
@@ -29,4 +28,4 @@ class WeatherSettings(ServiceSettings):
     @field_validator("weather_cache_url")
     @classmethod
     def _cache_url(cls, value: str | None) -> str | None:
-        return storage_url(value)
+        return redis_url(value)
