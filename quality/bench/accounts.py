@@ -120,10 +120,8 @@ async def forgot_timing(
         await asyncio.sleep(settle)
 
     for i, name in enumerate(names[:SAMPLES]):  # the order alternates: neither always first
-        ghost = f"ghost_{uuid.uuid4().hex[:10]}@example.com"
-        if control:
-            ghost = f"{names[SAMPLES + i]}@example.com"
-        pair = [(f"{name}@example.com", known), (ghost, unknown)]
+        other = names[SAMPLES + i] if control else f"ghost_{uuid.uuid4().hex[:10]}"
+        pair = [(f"{name}@example.com", known), (f"{other}@example.com", unknown)]
         for email, into in pair if i % 2 == 0 else reversed(pair):
             await ask(email, into)
     return compare(known, unknown)

@@ -56,7 +56,7 @@ class RemoteJWKS:
 
     async def get_key(self, kid: str) -> dict[str, Any] | None:
         if not self.loaded:
-            await self.refresh()  # nothing to fall back on: a failure is the caller's 503
+            await self.ensure_loaded()  # nothing to fall back on: a failure is the caller's 503
             return self._keys.get(kid)
         now = clock.seconds()
         assert self._fetched_at is not None and self._tried_at is not None

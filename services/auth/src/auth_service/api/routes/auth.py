@@ -56,24 +56,30 @@ _BAD_LOGIN = error_responses(
 
 
 async def _issue(
-    session: DbSession, provider: Provider, throttle: Throttle, login: str, password: str
+    session: DbSession,
+    provider: Provider,
+    throttle: Throttle,
+    slots: LoginSlots,
+    login: str,
+    password: str,
 ) -> TokenResponse:
-    if throttle is not None and (retry := await throttle.retry_after(login)) is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"Too many failed logins for this account; try again in {retry} seconds",
-            headers={"Retry-After": str(retry)},
-        )
-    pair = await provider.log_in(session, login, password)
-    if pair is None:
-        if throttle is not None:
-            await throttle.failed(login)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Incorrect username or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return pair
+    async with slots:  # a burst waits here, before any work (LOGIN_CONCURRENCY)
+        if throttle is not None and (retry := await throttle.retry_after(login)) is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"Too many failed logins for this account; try again in {retry} seconds",
+                headers={"Retry-After": str(retry)},
+            )
+        pair = await provider.log_in(session, login, password)
+        if pair is None:
+            if throttle is not None:
+                await throttle.failed(login)
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "Incorrect username or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return pair
 
 
 @router.post("/token", response_model=TokenResponse, responses=_BAD_LOGIN)
@@ -85,8 +91,7 @@ async def token(
     slots: LoginSlots,
 ) -> TokenResponse:
     """OAuth2 password flow (what Swagger UI's "Authorize" uses); username may be the email."""
-    async with slots:
-        return await _issue(session, provider, throttle, form.username, form.password)
+    return await _issue(session, provider, throttle, slots, form.username, form.password)
 
 
 @router.post("/login", response_model=TokenResponse, responses=_BAD_LOGIN)
@@ -99,8 +104,7 @@ async def login(
 ) -> TokenResponse:
     """Log in with a username or email. Failed logins are counted per account: past
     ``LOGIN_FAILURE_LIMIT`` the account answers 429 (known and unknown accounts alike)."""
-    async with slots:  # a burst waits here, before any work (LOGIN_CONCURRENCY)
-        return await _issue(session, provider, throttle, body.username, body.password)
+    return await _issue(session, provider, throttle, slots, body.username, body.password)
 
 
 @router.post(
