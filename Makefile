@@ -94,7 +94,7 @@ lint: lint-docker ## ruff, mypy, each service's app built with only its own depe
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy services/*/src services/*/tests gateway/src gateway/tests contracts/src contracts/tests e2e/src e2e/tests \
-	  tools/devstack/src tools/devstack/tests
+	  tools/devstack/src tools/devstack/tests quality
 
 format: ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

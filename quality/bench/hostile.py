@@ -179,17 +179,17 @@ def run(supervisor: Supervisor) -> dict[str, Any]:
     result: dict[str, Any] = {"gateway": {}, "services": {}, "timeouts": {}}
 
     say("50 MB header to the gateway ...")
-    row = result["gateway"]["header_50mb"] = {}
+    row = result["gateway"]["header_50mb"] = dict[str, Any]()
     with peak_growth(gateway_pid, row):
         row.update(huge_header(host, port))
     for size in (64_000, 24_000):
         say(f"1,000 distinct {size // 1000} KB URLs to the gateway ...")
-        row = result["gateway"][f"urls_{size // 1000}kb"] = {}
+        row = result["gateway"][f"urls_{size // 1000}kb"] = dict[str, Any]()
         with peak_growth(gateway_pid, row):
             row.update(distinct_urls(gateway, 1000, size))
     for service, (method, path) in BODY_ROUTES.items():
         say(f"200 MB chunked body straight to {service} ...")
-        row = result["services"][service] = {}
+        row = result["services"][service] = dict[str, Any]()
         with peak_growth(pid_of(supervisor, service), row):
             url = config.url(service) + path
             row.update(chunked_body(url, method, user, 200 * 1_000_000))

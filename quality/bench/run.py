@@ -308,7 +308,7 @@ def main() -> int:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
-            "python": platform.pythonversion(),
+            "python": platform.python_version(),
             "load_average_at_start": list(os.getloadavg()),
         },
         "settings": {
